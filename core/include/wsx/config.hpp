@@ -1,0 +1,54 @@
+// Limits and deadlines of one connection. Every field has a documented default; a zero duration
+// switches that deadline off.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+#include "wsx/types.hpp"
+
+namespace wsx {
+
+struct config {
+  // ---- limits --------------------------------------------------------------------------------
+  // Bytes of the HTTP request/response head (request line + headers). Over it: 431 (server) or
+  // errc::headers_too_large (client).
+  std::size_t max_header_bytes = 16 * 1024;
+  // Payload of a single frame. Over it: close 1009, errc::frame_too_large.
+  std::size_t max_frame_payload = 16 * 1024 * 1024;
+  // Payload of a whole message (all fragments). Over it: close 1009, errc::message_too_large.
+  std::size_t max_message_size = 16 * 1024 * 1024;
+  // Frames in one message. Over it: close 1009, errc::too_many_fragments.
+  std::size_t max_fragments_per_message = 128 * 1024;
+  // Bytes queued for the socket. send()/ping() that would exceed it return errc::output_limit
+  // and queue nothing: the backpressure signal. Control replies (pong, close) are always queued.
+  std::size_t max_buffered_output = 64 * 1024 * 1024;
+
+  // ---- delivery ------------------------------------------------------------------------------
+  // chunks: message_chunk events as bytes arrive (no assembly copy). whole_messages: one
+  // message event per message, assembled by the core up to max_message_size.
+  wsx::delivery delivery = wsx::delivery::chunks;
+  // When non-zero, send() splits payloads larger than this into frames of at most this size.
+  std::size_t auto_fragment_size = 0;
+
+  // ---- deadlines (all measured with the `now` the caller passes in) ---------------------------
+  // From construction until the upgrade completes (server: request parsed and answered; client:
+  // 101 received). Fires errc::handshake_timeout; a server sends nothing more and closes TCP.
+  duration handshake_timeout = std::chrono::seconds(10);
+  // When open and nothing was sent or received for this long, send a ping. 0 = no heartbeat.
+  duration ping_interval = std::chrono::seconds(30);
+  // After a heartbeat ping, if neither a pong nor any other byte arrives within this long, the
+  // connection fails: closed{1006, errc::heartbeat_timeout}.
+  duration pong_timeout = std::chrono::seconds(10);
+  // When open and no frame arrived for this long, close with 1001 (errc::idle_timeout).
+  // 0 = off. Pongs count as frames, so with a heartbeat a live peer never goes idle.
+  duration idle_timeout = duration::zero();
+  // When output is buffered and none of it was consumed for this long, the peer is not reading:
+  // fail with errc::write_timeout (1006).
+  duration write_timeout = std::chrono::seconds(30);
+  // After a close frame is sent or received, how long to wait for the closing handshake to
+  // finish (and, for a client, for the server's TCP FIN). Then errc::close_timeout.
+  duration close_timeout = std::chrono::seconds(5);
+};
+
+}  // namespace wsx

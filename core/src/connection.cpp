@@ -1,0 +1,640 @@
+// The connection: the handshake, frame and close state machines glued to deadlines and output.
+//
+// Input is copied once into in_buf_ (the caller keeps its buffer) and decoded lazily: process()
+// runs until it has queued at least one event or used up the input, and next_event() resumes it.
+// So an event's spans (payloads unmasked in place in in_buf_, or an assembled message) stay put
+// until the next non-const call, without copying every payload aside. Auto replies (pong, close
+// echo) are queued at the moment their frame is decoded, which is before the event is seen.
+//
+// States: connecting (handshake) → open → closing (a close frame went one way) → closed (the
+// `closed` event was queued; terminal). A server is closed right after the closing handshake; a
+// client stays closing until the server's FIN or the close deadline. Failures queue a close frame
+// when one can still be sent, then go straight to closed.
+#include "wsx/connection.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "detail/close_rules.hpp"
+#include "detail/deadlines.hpp"
+#include "detail/frame_decoder.hpp"
+#include "detail/frame_encoder.hpp"
+#include "detail/handshake.hpp"
+#include "detail/output_queue.hpp"
+#include "detail/random.hpp"
+
+namespace wsx {
+
+using detail::deadline;
+
+namespace {
+enum class hs_step : std::uint8_t {
+  reading,         // server: reading the request; client: connect() not called yet
+  awaiting_app,    // server: upgrade_request emitted, waiting for accept()/reject()
+  awaiting_reply,  // client: request queued, reading the response
+  done,
+};
+}  // namespace
+
+struct connection::impl {
+  impl(role r, const config& c, time_point now)
+      : role_(r),
+        cfg_(c),
+        decoder_(r, {c.max_frame_payload, c.max_message_size, c.max_fragments_per_message}) {
+    deadlines_.arm_after(deadline::handshake, now, cfg_.handshake_timeout);
+    if (r == role::server)
+      http_ = std::make_unique<detail::http_parser>(detail::http_parser::kind::request,
+                                                    cfg_.max_header_bytes);
+  }
+
+  // ---- events ----
+  void push(event ev) { events_.push_back(std::move(ev)); }
+  bool has_events() const noexcept { return head_ < events_.size(); }
+
+  // ---- output helpers ----
+  void note_output_grew(std::size_t before, time_point now) {
+    if (before == 0 && !out_.empty()) deadlines_.arm_after(deadline::write, now, cfg_.write_timeout);
+  }
+  void queue_raw(std::string_view s, time_point now) {
+    const auto before = out_.size();
+    out_.append(as_bytes(s));
+    note_output_grew(before, now);
+  }
+  bool queue_frame(bool fin, opcode op, bytes_view payload, time_point now) {
+    const auto before = out_.size();
+    if (role_ == role::client) {
+      detail::mask_key key;
+      if (!detail::next_mask_key(key)) return false;
+      detail::encode_frame(out_, fin, op, payload, &key);
+    } else {
+      detail::encode_frame(out_, fin, op, payload, nullptr);
+    }
+    note_output_grew(before, now);
+    return true;
+  }
+  void queue_close(close_code code, std::string_view reason, time_point now) {
+    std::array<std::byte, 125> buf;
+    const auto n = detail::write_close_payload(buf.data(), code, reason);
+    queue_frame(true, opcode::close, {buf.data(), n}, now);
+    close_sent_ = true;
+    if (!deadlines_.armed(deadline::close))
+      deadlines_.arm_after(deadline::close, now, cfg_.close_timeout);
+  }
+  bool would_exceed(std::size_t add) const noexcept {
+    return out_.size() + add > cfg_.max_buffered_output;
+  }
+  void drop_output() noexcept {
+    out_.consume(out_.size());
+    deadlines_.disarm(deadline::write);
+  }
+
+  // ---- endings ----
+  // Queues the terminal event; keeps only the write deadline (to bound the final flush).
+  void finish(close_code code, std::string reason, bool clean, std::error_code ec) {
+    if (state_ == connection_state::closed) return;
+    state_ = connection_state::closed;
+    const bool keep_write = deadlines_.armed(deadline::write);
+    const auto write_at = deadlines_.at(deadline::write);
+    deadlines_.disarm_all();
+    if (keep_write && write_at) deadlines_.arm(deadline::write, *write_at);
+    if (ec) sticky_ = ec;
+    http_.reset();
+    offered_.reset();
+    push(closed{code, std::move(reason), clean, initiated_locally_, ec});
+  }
+
+  // Fails the connection for a peer error or a deadline (RFC 6455 §7.1.7): queue a close frame
+  // with the matching code if one may still be sent, then end.
+  void fail(errc e, time_point now) {
+    if (state_ == connection_state::closed) return;
+    const close_code code = to_close_code(e);
+    std::string reason = make_error_code(e).message();
+    if (reason.size() > detail::max_close_reason) reason.resize(detail::max_close_reason);
+    if (!close_sent_) initiated_locally_ = true;
+    if (code != close_code::abnormal && !close_sent_ && state_ != connection_state::connecting)
+      queue_close(code, reason, now);
+    finish(code, std::move(reason), false, e);
+  }
+
+  void handshake_failed(errc e, int status, std::string reason, std::vector<header_field> headers,
+                        std::string body, time_point now) {
+    (void)now;
+    initiated_locally_ = role_ == role::server || e != errc::bad_status;
+    push(rejected{e, status, reason, std::move(headers), std::move(body)});
+    finish(close_code::abnormal, std::move(reason), false, e);
+  }
+
+  void server_refuse(const detail::handshake_failure& f, time_point now) {
+    queue_raw(detail::build_reject_response(f.status, f.reason, f.headers), now);
+    handshake_failed(f.ec, f.status, f.reason, {}, {}, now);
+  }
+
+  void opened_now(opened ev, time_point now) {
+    state_ = connection_state::open;
+    hs_ = hs_step::done;
+    http_.reset();
+    deadlines_.disarm(deadline::handshake);
+    last_rx_ = now;
+    arm_heartbeat(now);
+    push(std::move(ev));
+  }
+
+  void arm_heartbeat(time_point now) {
+    if (state_ != connection_state::open) return;
+    if (!awaiting_pong_) deadlines_.arm_after(deadline::ping, now, cfg_.ping_interval);
+    deadlines_.arm_after(deadline::idle, now, cfg_.idle_timeout);
+  }
+
+  // ---- input ----
+  bytes_view unread() const noexcept {
+    return {in_buf_.data() + in_pos_, in_buf_.size() - in_pos_};
+  }
+
+  void process(time_point now) {
+    if (now > now_) now_ = now;
+    if (assembled_) {
+      assembly_.clear();
+      assembled_ = false;
+    }
+    while (!has_events() && state_ != connection_state::closed) {
+      if (state_ == connection_state::connecting) {
+        if (!process_handshake(now)) break;
+      } else if (close_received_) {
+        in_pos_ = in_buf_.size();  // RFC 6455 §5.5.1: nothing follows a close frame
+        break;
+      } else if (!process_frame(now)) {
+        break;
+      }
+    }
+    if (eof_ && !has_events() && state_ != connection_state::closed &&
+        (in_pos_ == in_buf_.size() || close_received_))
+      handle_eof(now);
+  }
+
+  // Returns false when more input is needed (or the app must answer first).
+  bool process_handshake(time_point now) {
+    if (hs_ == hs_step::awaiting_app || !http_) return false;
+    if (role_ == role::client && hs_ != hs_step::awaiting_reply) return false;
+    std::size_t used = 0;
+    auto avail = unread();
+    auto st = http_->feed({avail.data(), avail.size()}, used);
+    in_pos_ += used;
+    if (st == detail::http_parser::status::need_more) return false;
+    if (role_ == role::server) {
+      if (st == detail::http_parser::status::error) {
+        server_refuse(detail::parse_failure(http_->error(), http_->error_detail()), now);
+        return true;
+      }
+      upgrade_request req;
+      auto failure = detail::check_upgrade_request(http_->head(), req, client_key_);
+      if (failure) {
+        server_refuse(*failure, now);
+        return true;
+      }
+      hs_ = hs_step::awaiting_app;
+      offered_subprotocols_ = req.subprotocols;
+      push(std::move(req));
+      return true;
+    }
+    return client_response(st, now);
+  }
+
+  bool client_response(detail::http_parser::status st, time_point now) {
+    if (st == detail::http_parser::status::error) {
+      const errc e = http_->error();
+      handshake_failed(e, 0, make_error_code(e).message() + ": " + http_->error_detail(), {}, {},
+                       now);
+      return true;
+    }
+    auto head = http_->head();
+    opened ev;
+    const auto ec = detail::check_upgrade_response(head, client_key_, *offered_, ev);
+    if (ec) {
+      std::string reason = head.status != 101
+                               ? "server answered " + std::to_string(head.status) + " " +
+                                     head.reason_phrase
+                               : ec.message();
+      handshake_failed(static_cast<errc>(ec.value()), head.status, std::move(reason),
+                       std::move(head.headers), std::move(head.body), now);
+      return true;
+    }
+    offered_.reset();
+    opened_now(std::move(ev), now);
+    return true;
+  }
+
+  // Decodes one item. Returns false when more input is needed.
+  bool process_frame(time_point now) {
+    std::size_t used = 0;
+    std::span<std::byte> avail{in_buf_.data() + in_pos_, in_buf_.size() - in_pos_};
+    auto it = decoder_.next(avail, used);
+    in_pos_ += used;
+    using R = detail::frame_decoder::result;
+    switch (it.type) {
+      case R::need_more:
+        return false;
+      case R::error:
+        fail(decoder_.error(), now);
+        return true;
+      case R::data:
+        on_data(it);
+        return true;
+      case R::control:
+        on_control(it, now);
+        return true;
+    }
+    return false;
+  }
+
+  void on_data(const detail::frame_decoder::item& it) {
+    if (cfg_.delivery == delivery::chunks) {
+      push(message_chunk{it.kind, it.first, it.last, it.payload});
+      return;
+    }
+    if (it.first && it.last) {  // the whole message is in one piece: no copy
+      push(message{it.kind, it.payload});
+      return;
+    }
+    assembly_.insert(assembly_.end(), it.payload.begin(), it.payload.end());
+    if (it.last) {
+      assembled_ = true;
+      push(message{it.kind, {assembly_.data(), assembly_.size()}});
+    }
+  }
+
+  void on_control(const detail::frame_decoder::item& it, time_point now) {
+    const bytes_view payload{it.payload.data(), it.payload.size()};
+    if (it.op == opcode::ping) {
+      // RFC 6455 §5.5.2: answer with a pong carrying the same payload, unless closing.
+      if (!close_sent_) queue_frame(true, opcode::pong, payload, now);
+      push(ping_received{payload});
+      return;
+    }
+    if (it.op == opcode::pong) {
+      // RFC 6455 §5.5.3: an unsolicited pong is allowed; it proves liveness all the same.
+      push(pong_received{payload});
+      return;
+    }
+    detail::close_payload cp;
+    if (const errc e = detail::parse_close_payload(payload, cp); e != errc{}) {
+      fail(e, now);
+      return;
+    }
+    close_received_ = true;
+    close_code_ = cp.code;
+    close_reason_.assign(cp.reason);
+    push(close_received{cp.code, cp.reason});
+    // RFC 6455 §5.5.1: reply with a close frame if we have not sent one; echo the code.
+    if (!close_sent_) {
+      initiated_locally_ = false;
+      queue_close(cp.code == close_code::no_status ? close_code::normal : cp.code, {}, now);
+    }
+    closing_handshake_done(now);
+  }
+
+  // Both close frames have been exchanged. RFC 6455 §7.1.1: the server closes TCP first; the
+  // client waits for it (bounded by the close deadline).
+  void closing_handshake_done(time_point now) {
+    (void)now;
+    if (role_ == role::server) {
+      finish(close_code_, close_reason_, true, ending_ec_);
+    } else {
+      state_ = connection_state::closing;
+      deadlines_.disarm(deadline::ping);
+      deadlines_.disarm(deadline::pong);
+      deadlines_.disarm(deadline::idle);
+    }
+  }
+
+  void handle_eof(time_point now) {
+    if (state_ == connection_state::connecting) {
+      if (role_ == role::client && http_ && hs_ == hs_step::awaiting_reply &&
+          http_->finish() == detail::http_parser::status::complete) {
+        client_response(detail::http_parser::status::complete, now);
+        return;
+      }
+      if (role_ == role::client) {
+        handshake_failed(errc::eof_without_close, 0,
+                         "connection closed before the server's handshake response", {}, {}, now);
+      } else {
+        finish(close_code::abnormal, "connection closed during the opening handshake", false,
+               errc::eof_without_close);
+      }
+      return;
+    }
+    if (close_received_ && close_sent_) {
+      finish(close_code_, close_reason_, true, ending_ec_);
+      return;
+    }
+    // RFC 6455 §7.1.5: no close frame received: the close code is 1006.
+    finish(close_code::abnormal, "connection closed without a close frame", false,
+           errc::eof_without_close);
+  }
+
+  role role_;
+  config cfg_;
+  connection_state state_ = connection_state::connecting;
+  hs_step hs_ = hs_step::reading;
+  std::unique_ptr<detail::http_parser> http_;
+  std::unique_ptr<client_options> offered_;
+  std::vector<std::string> offered_subprotocols_;
+  std::string client_key_;
+  detail::frame_decoder decoder_;
+  std::vector<std::byte> in_buf_;
+  std::size_t in_pos_ = 0;
+  std::vector<std::byte> assembly_;
+  bool assembled_ = false;
+  std::vector<event> events_;
+  std::size_t head_ = 0;
+  detail::output_queue out_;
+  detail::deadlines deadlines_;
+  time_point last_rx_{};
+  time_point now_{};  // the latest `now` passed in
+  bool awaiting_pong_ = false;
+  bool eof_ = false;
+  bool close_sent_ = false;
+  bool close_received_ = false;
+  bool initiated_locally_ = false;
+  bool send_in_message_ = false;
+  close_code close_code_ = close_code::abnormal;
+  std::string close_reason_;
+  std::error_code ending_ec_;  // why a clean close was started locally (idle timeout)
+  std::error_code sticky_;
+};
+
+connection::connection(role r, const config& cfg, time_point now)
+    : impl_(std::make_unique<impl>(r, cfg, now)) {}
+connection::~connection() = default;
+connection::connection(connection&&) noexcept = default;
+connection& connection::operator=(connection&&) noexcept = default;
+
+std::error_code connection::connect(const client_options& opts, time_point now) {
+  auto& m = *impl_;
+  if (m.role_ != role::client || m.hs_ != hs_step::reading ||
+      m.state_ != connection_state::connecting)
+    return errc::invalid_state;
+  if (opts.host.empty() || !detail::valid_header_value(opts.host) ||
+      !detail::valid_header_value(opts.origin) || opts.target.empty() || opts.target[0] != '/' ||
+      opts.target.find_first_of(" \r\n") != std::string::npos)
+    return errc::invalid_argument;
+  for (const auto& p : opts.subprotocols)
+    if (p.empty() || !detail::valid_header_name(p)) return errc::invalid_argument;
+  for (const auto& h : opts.extra_headers)
+    if (!detail::valid_header_name(h.name) || !detail::valid_header_value(h.value))
+      return errc::invalid_argument;
+  std::string key = detail::make_client_key();
+  if (key.empty()) return errc::invalid_state;
+  m.client_key_ = std::move(key);
+  m.offered_ = std::make_unique<client_options>(opts);
+  m.http_ = std::make_unique<detail::http_parser>(detail::http_parser::kind::response,
+                                                  m.cfg_.max_header_bytes);
+  m.hs_ = hs_step::awaiting_reply;
+  m.queue_raw(detail::build_client_request(opts, m.client_key_), now);
+  return {};
+}
+
+std::error_code connection::receive(bytes_view in, time_point now) {
+  auto& m = *impl_;
+  if (m.state_ == connection_state::closed || m.eof_) return m.sticky_;
+  if (!in.empty()) {
+    if (m.in_pos_ == m.in_buf_.size()) {
+      m.in_buf_.clear();
+      m.in_pos_ = 0;
+    } else if (m.in_pos_ > m.in_buf_.size() / 2) {
+      m.in_buf_.erase(m.in_buf_.begin(), m.in_buf_.begin() + static_cast<std::ptrdiff_t>(m.in_pos_));
+      m.in_pos_ = 0;
+    }
+    m.in_buf_.insert(m.in_buf_.end(), in.begin(), in.end());
+    // Any byte from the peer proves it is alive (heartbeat) and not idle.
+    m.last_rx_ = now;
+    if (m.awaiting_pong_) {
+      m.awaiting_pong_ = false;
+      m.deadlines_.disarm(deadline::pong);
+    }
+    m.arm_heartbeat(now);
+  }
+  m.process(now);
+  return m.sticky_;
+}
+
+void connection::receive_eof(time_point now) {
+  auto& m = *impl_;
+  if (m.state_ == connection_state::closed || m.eof_) return;
+  m.eof_ = true;
+  m.process(now);
+}
+
+std::optional<event> connection::next_event() {
+  auto& m = *impl_;
+  if (!m.has_events()) {
+    m.events_.clear();
+    m.head_ = 0;
+    // No clock here: the replies process() may queue are stamped with the latest `now` seen.
+    m.process(m.now_);
+  }
+  if (!m.has_events()) return std::nullopt;
+  event ev = std::move(m.events_[m.head_++]);
+  return ev;
+}
+
+std::error_code connection::accept(const accept_options& opts, time_point now) {
+  auto& m = *impl_;
+  if (m.role_ != role::server || m.hs_ != hs_step::awaiting_app ||
+      m.state_ != connection_state::connecting)
+    return errc::invalid_state;
+  if (!opts.subprotocol.empty() &&
+      std::find(m.offered_subprotocols_.begin(), m.offered_subprotocols_.end(),
+                opts.subprotocol) == m.offered_subprotocols_.end())
+    return errc::invalid_argument;
+  for (const auto& h : opts.extra_headers)
+    if (!detail::valid_header_name(h.name) || !detail::valid_header_value(h.value))
+      return errc::invalid_argument;
+  m.queue_raw(detail::build_accept_response(m.client_key_, opts), now);
+  m.offered_subprotocols_ = {};
+  m.client_key_ = {};
+  m.opened_now(opened{opts.subprotocol, {}, {}}, now);
+  return {};
+}
+
+std::error_code connection::reject(int http_status, std::string_view reason, time_point now,
+                                   std::span<const header_field> extra_headers) {
+  auto& m = *impl_;
+  if (m.role_ != role::server || m.hs_ != hs_step::awaiting_app ||
+      m.state_ != connection_state::connecting)
+    return errc::invalid_state;
+  if (http_status < 400 || http_status > 599) return errc::invalid_argument;
+  for (const auto& h : extra_headers)
+    if (!detail::valid_header_name(h.name) || !detail::valid_header_value(h.value))
+      return errc::invalid_argument;
+  m.queue_raw(detail::build_reject_response(http_status, reason, extra_headers), now);
+  m.handshake_failed(errc::upgrade_rejected, http_status, std::string(reason), {}, {}, now);
+  return {};
+}
+
+std::error_code connection::send(opcode op, bytes_view payload, bool fin, time_point now) {
+  auto& m = *impl_;
+  if (op != opcode::text && op != opcode::binary && op != opcode::continuation)
+    return errc::invalid_argument;
+  if (m.state_ != connection_state::open || m.close_sent_) return errc::invalid_state;
+  if ((op == opcode::continuation) != m.send_in_message_) return errc::invalid_state;
+  const std::size_t piece = m.cfg_.auto_fragment_size ? m.cfg_.auto_fragment_size : payload.size();
+  const std::size_t frames = piece ? (payload.size() + piece - 1) / piece : 1;
+  if (m.would_exceed(payload.size() + std::max<std::size_t>(frames, 1) * 14))
+    return errc::output_limit;
+  std::size_t off = 0;
+  do {
+    const std::size_t n = std::min(piece, payload.size() - off);
+    const bool last = off + n == payload.size();
+    if (!m.queue_frame(fin && last, op, payload.subspan(off, n), now)) return errc::invalid_state;
+    op = opcode::continuation;
+    off += n;
+  } while (off < payload.size());
+  m.send_in_message_ = !fin;
+  return {};
+}
+
+std::error_code connection::ping(bytes_view payload, time_point now) {
+  auto& m = *impl_;
+  if (payload.size() > 125) return errc::invalid_argument;
+  if (m.state_ != connection_state::open || m.close_sent_) return errc::invalid_state;
+  if (m.would_exceed(payload.size() + 14)) return errc::output_limit;
+  if (!m.queue_frame(true, opcode::ping, payload, now)) return errc::invalid_state;
+  return {};
+}
+
+std::error_code connection::pong(bytes_view payload, time_point now) {
+  auto& m = *impl_;
+  if (payload.size() > 125) return errc::invalid_argument;
+  if (m.state_ != connection_state::open || m.close_sent_) return errc::invalid_state;
+  if (m.would_exceed(payload.size() + 14)) return errc::output_limit;
+  if (!m.queue_frame(true, opcode::pong, payload, now)) return errc::invalid_state;
+  return {};
+}
+
+std::error_code connection::close(close_code code, std::string_view reason, time_point now) {
+  auto& m = *impl_;
+  if (m.state_ != connection_state::open || m.close_sent_) return errc::invalid_state;
+  if (detail::check_close_request(code, reason) != errc{}) return errc::invalid_argument;
+  m.initiated_locally_ = true;
+  m.queue_close(code, reason, now);
+  m.state_ = connection_state::closing;
+  m.deadlines_.disarm(deadline::ping);
+  m.deadlines_.disarm(deadline::pong);
+  m.deadlines_.disarm(deadline::idle);
+  return {};
+}
+
+output_view connection::pending_output() const noexcept {
+  const auto ranges = impl_->out_.pending();
+  std::size_t total = 0;
+  for (const auto& r : ranges) total += r.size();
+  return {ranges.data(), ranges.size(), total};
+}
+
+void connection::consume_output(std::size_t n, time_point now) noexcept {
+  auto& m = *impl_;
+  n = std::min(n, m.out_.size());
+  if (n == 0) return;
+  m.out_.consume(n);
+  // RFC-independent liveness of the writer: progress pushes the write deadline out.
+  if (m.out_.empty()) {
+    m.deadlines_.disarm(deadline::write);
+  } else {
+    m.deadlines_.arm_after(deadline::write, now, m.cfg_.write_timeout);
+  }
+}
+
+std::size_t connection::buffered_amount() const noexcept { return impl_->out_.size(); }
+
+void connection::shrink_to_fit() noexcept {
+  auto& m = *impl_;
+  if (m.in_pos_ == m.in_buf_.size() && !m.has_events()) {
+    m.in_buf_ = {};
+    m.in_pos_ = 0;
+    m.events_ = {};
+    m.head_ = 0;
+    if (!m.assembled_ && m.assembly_.empty()) m.assembly_ = {};
+  }
+  m.out_.shrink_to_fit();
+}
+
+std::optional<time_point> connection::next_deadline() const noexcept {
+  return impl_->deadlines_.earliest();
+}
+
+void connection::on_timer(time_point now) {
+  auto& m = *impl_;
+  auto& d = m.deadlines_;
+  if (d.due(deadline::write, now)) {
+    // The peer stopped reading: nothing more can be delivered, so drop what is queued.
+    m.drop_output();
+    if (m.state_ != connection_state::closed) {
+      m.initiated_locally_ = true;
+      m.finish(close_code::abnormal, make_error_code(errc::write_timeout).message(), false,
+               errc::write_timeout);
+    }
+    return;
+  }
+  if (m.state_ == connection_state::closed) return;
+  if (d.due(deadline::handshake, now)) {
+    m.drop_output();
+    m.initiated_locally_ = true;
+    std::string reason = make_error_code(errc::handshake_timeout).message();
+    if (m.role_ == role::server && m.hs_ == hs_step::awaiting_app) {
+      // The request was fine but the application never answered: tell the client so.
+      reason = "the server did not answer the upgrade request in time";
+      m.queue_raw(detail::build_reject_response(503, reason, {}), now);
+      m.handshake_failed(errc::handshake_timeout, 503, reason, {}, {}, now);
+    } else {
+      m.handshake_failed(errc::handshake_timeout, 0, reason, {}, {}, now);
+    }
+    return;
+  }
+  if (d.due(deadline::close, now)) {
+    m.drop_output();
+    if (m.close_sent_ && m.close_received_) {
+      m.finish(m.close_code_, m.close_reason_, true, m.ending_ec_);  // client: server kept TCP open
+    } else {
+      m.finish(close_code::abnormal, make_error_code(errc::close_timeout).message(), false,
+               errc::close_timeout);
+    }
+    return;
+  }
+  if (d.due(deadline::pong, now)) {
+    // Heartbeat: no pong and no other byte since our ping. The peer is gone.
+    m.drop_output();
+    m.initiated_locally_ = true;
+    m.finish(close_code::abnormal, make_error_code(errc::heartbeat_timeout).message(), false,
+             errc::heartbeat_timeout);
+    return;
+  }
+  if (d.due(deadline::idle, now)) {
+    m.ending_ec_ = errc::idle_timeout;
+    m.initiated_locally_ = true;
+    m.queue_close(close_code::going_away, "idle timeout", now);
+    m.state_ = connection_state::closing;
+    d.disarm(deadline::idle);
+    d.disarm(deadline::ping);
+    d.disarm(deadline::pong);
+    return;
+  }
+  if (d.due(deadline::ping, now) && m.state_ == connection_state::open && !m.close_sent_) {
+    m.queue_frame(true, opcode::ping, {}, now);
+    m.awaiting_pong_ = true;
+    d.disarm(deadline::ping);
+    d.arm_after(deadline::pong, now, m.cfg_.pong_timeout);
+  }
+}
+
+connection_state connection::state() const noexcept { return impl_->state_; }
+role connection::get_role() const noexcept { return impl_->role_; }
+bool connection::wants_read() const noexcept {
+  return impl_->state_ != connection_state::closed && !impl_->eof_;
+}
+bool connection::wants_write() const noexcept { return !impl_->out_.empty(); }
+bool connection::should_close_transport() const noexcept {
+  return impl_->state_ == connection_state::closed;
+}
+
+}  // namespace wsx

@@ -1,0 +1,126 @@
+// The HTTP/1.1 upgrade (RFC 6455 §4): parsing heads with llhttp, the server's checks of a
+// request, the client's checks of a response, and building both sides' messages.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "wsx/connection.hpp"
+#include "wsx/errors.hpp"
+#include "wsx/events.hpp"
+
+namespace wsx::detail {
+
+// A parsed request or response head (and, for a non-101 response, its body).
+struct http_head {
+  std::string method;         // request
+  std::string target;         // request
+  int status = 0;             // response
+  std::string reason_phrase;  // response
+  int version_major = 0;
+  int version_minor = 0;
+  std::vector<header_field> headers;
+  std::string body;           // response only, non-101, truncated to the header limit
+
+  // First header named `name` (case-insensitive).
+  std::optional<std::string_view> header(std::string_view name) const noexcept;
+};
+
+// Incremental parser over llhttp. A request is complete at the end of its head. A 101 response
+// is complete at the end of its head; any other response once its body has been read (by
+// Content-Length, chunked coding, or EOF via finish()).
+class http_parser {
+ public:
+  enum class kind { request, response };
+  enum class status { need_more, complete, error };
+
+  http_parser(kind k, std::size_t max_header_bytes);
+  ~http_parser();
+  http_parser(const http_parser&) = delete;
+  http_parser& operator=(const http_parser&) = delete;
+
+  // Consumes bytes of `in` up to the end of the message and sets `consumed` to that count: the
+  // bytes after it (in.subspan(consumed)) are WebSocket frames for the caller. After complete or
+  // error, further calls return the same status and consume nothing.
+  status feed(bytes_view in, std::size_t& consumed);
+  // The peer closed the connection: completes a response whose body runs to EOF.
+  status finish();
+  // After error: errc::headers_too_large (head over the limit) or errc::bad_request (request) /
+  // errc::bad_response (response), plus a short description of what llhttp rejected.
+  errc error() const noexcept { return error_; }
+  const std::string& error_detail() const noexcept { return error_detail_; }
+  const http_head& head() const noexcept { return head_; }
+
+ private:
+  struct state;
+  status fail(errc ec, std::string detail);
+  status fail_malformed();
+  status fail_malformed(const char* reason);
+
+  std::unique_ptr<state> state_;
+  http_head head_;
+  status status_ = status::need_more;
+  errc error_{};
+  std::string error_detail_;
+};
+
+// ASCII case-insensitive equality, as HTTP compares header names and tokens.
+bool ascii_iequals(std::string_view a, std::string_view b) noexcept;
+
+// RFC 6455 §4.2.2: base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")).
+std::string accept_key(std::string_view client_key);
+
+// ---- server ------------------------------------------------------------------------------------
+// Why a request was refused: the error, the status to answer with, a one-line reason that names
+// the header and the fix (sent as the body and reported in `rejected`), and headers the
+// response must carry (426 → "Upgrade: websocket" or "Sec-WebSocket-Version: 13").
+struct handshake_failure {
+  errc ec;
+  int status;
+  std::string reason;
+  std::vector<header_field> headers;
+};
+
+// RFC 6455 §4.2.1 checks, in this order: method GET (405), HTTP/1.1 or later (400), Host (400),
+// Upgrade contains token "websocket" (426), Connection contains token "upgrade" (426),
+// Sec-WebSocket-Version is 13 (426), Sec-WebSocket-Key is base64 of 16 bytes (400). Token
+// comparisons are case-insensitive and read comma-separated lists (and repeated headers).
+// On success fills `req` and `client_key` and returns nullopt.
+std::optional<handshake_failure> check_upgrade_request(const http_head& head, upgrade_request& req,
+                                                       std::string& client_key);
+// The failure for a head the parser refused (errc::bad_request → 400, headers_too_large → 431).
+handshake_failure parse_failure(errc ec, std::string_view detail);
+
+// "HTTP/1.1 101 Switching Protocols" with Upgrade, Connection, Sec-WebSocket-Accept, the
+// subprotocol if any, and opts.extra_headers.
+std::string build_accept_response(std::string_view client_key, const accept_options& opts);
+// "HTTP/1.1 <status> <phrase>" with Content-Type text/plain, Content-Length, Connection: close,
+// `extra` headers, and the body `reason` + "\n".
+std::string build_reject_response(int status, std::string_view reason,
+                                  std::span<const header_field> extra);
+// The standard reason phrase for `status` ("Bad Request", "Upgrade Required", ...).
+std::string_view status_phrase(int status) noexcept;
+
+// ---- client ------------------------------------------------------------------------------------
+// base64 of 16 fresh random bytes; empty if the random generator failed.
+std::string make_client_key();
+// True when a header name or value may be sent: no CR, LF or NUL (and names are RFC 7230 tokens).
+bool valid_header_name(std::string_view name) noexcept;
+bool valid_header_value(std::string_view value) noexcept;
+// "GET <target> HTTP/1.1" with Host, Upgrade, Connection, Sec-WebSocket-Key, -Version: 13,
+// Origin and Sec-WebSocket-Protocol when given, and opts.extra_headers.
+std::string build_client_request(const client_options& opts, std::string_view client_key);
+// RFC 6455 §4.1 checks of the server's answer: status 101 (errc::bad_status), Upgrade websocket
+// and Connection upgrade (errc::bad_response), Sec-WebSocket-Accept matches (errc::bad_accept),
+// a subprotocol only among those offered (errc::bad_subprotocol), no extension since none was
+// offered (errc::bad_extension). On success fills `out` (subprotocol, headers) and returns {}.
+std::error_code check_upgrade_response(const http_head& head, std::string_view client_key,
+                                       const client_options& offered, opened& out);
+
+}  // namespace wsx::detail

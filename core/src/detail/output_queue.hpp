@@ -1,0 +1,59 @@
+// The connection's output: a queue of fixed blocks that bytes are appended to and consumed from.
+// Appending never moves bytes already in the queue, so ranges handed to writev()/async_write()
+// stay valid while more frames are appended. Blocks are recycled, so steady-state sending does
+// not allocate.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "wsx/types.hpp"
+
+namespace wsx::detail {
+
+class output_queue {
+ public:
+  static constexpr std::size_t block_size = 16 * 1024;
+  // pending() lists at most this many ranges (a safe writev iovec count).
+  static constexpr std::size_t max_ranges = 64;
+
+  // Reserves `n` contiguous bytes at the tail and returns them for the caller to fill; they are
+  // counted in size() at once. A request larger than block_size gets a block of its own.
+  std::span<std::byte> append(std::size_t n);
+  void append(bytes_view bytes);
+
+  // The queued bytes as ranges in order (at most max_ranges of them). Valid until the next
+  // non-const call.
+  std::span<const bytes_view> pending() const;
+  // Drops `n` bytes from the front (n <= size()).
+  void consume(std::size_t n) noexcept;
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  // Frees spare blocks kept for reuse, and the queue's blocks too when it is empty.
+  void shrink_to_fit() noexcept;
+
+ private:
+  struct block {
+    std::unique_ptr<std::byte[]> data;
+    std::size_t capacity = 0;
+    std::size_t begin = 0;  // first unconsumed byte
+    std::size_t end = 0;    // one past the last appended byte
+  };
+  static constexpr std::size_t max_spares = 2;
+
+  std::span<std::byte> append_to_new_block(std::size_t n);
+  void recycle(block&& b) noexcept;
+
+  // In queue order. Only the last (tail) block may be empty; consumed blocks are erased from the
+  // front, which moves block handles but never the bytes they own.
+  std::vector<block> blocks_;
+  std::array<block, max_spares> spare_;  // recycled standard-size blocks, offsets reset
+  std::size_t spare_count_ = 0;
+  std::size_t size_ = 0;
+  mutable std::vector<bytes_view> ranges_;
+};
+
+}  // namespace wsx::detail

@@ -1,0 +1,131 @@
+// Output queue: a list of heap blocks, filled at the tail and drained from the front.
+//
+// Each block owns a fixed buffer and the offsets [begin, end) of its unconsumed bytes. Bytes are
+// written once and never moved, so a bytes_view taken from pending() stays valid across any
+// number of appends until consume() drops those bytes. A small append bumps the tail's `end`;
+// when the tail lacks room a new block starts: a recycled spare, or a fresh one of
+// max(block_size, n). Consumed standard-size blocks go back to a spare pool of two (oversized
+// ones are freed), and when the queue empties its tail block stays with offsets reset, so a
+// steady send/consume rhythm allocates nothing.
+#include "detail/output_queue.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+
+namespace wsx::detail {
+
+std::span<std::byte> output_queue::append(std::size_t n) {
+  if (!blocks_.empty()) {
+    block& tail = blocks_.back();
+    if (tail.capacity - tail.end >= n) {
+      std::byte* p = tail.data.get() + tail.end;
+      tail.end += n;
+      size_ += n;
+      return {p, n};
+    }
+  }
+  if (n == 0) return {};
+  return append_to_new_block(n);
+}
+
+void output_queue::append(bytes_view bytes) {
+  if (bytes.empty()) return;
+  // Fill what is left of the tail first; the rest goes into one new block of its own size (or a
+  // standard one), so a payload spans at most two ranges and is copied exactly once.
+  if (!blocks_.empty()) {
+    block& tail = blocks_.back();
+    const std::size_t k = std::min(tail.capacity - tail.end, bytes.size());
+    if (k != 0) {
+      std::memcpy(tail.data.get() + tail.end, bytes.data(), k);
+      tail.end += k;
+      size_ += k;
+      bytes = bytes.subspan(k);
+      if (bytes.empty()) return;
+    }
+  }
+  std::span<std::byte> dst = append_to_new_block(bytes.size());
+  std::memcpy(dst.data(), bytes.data(), bytes.size());
+}
+
+// The slow path of append(n): the tail is missing or too small for `n` > 0 bytes.
+std::span<std::byte> output_queue::append_to_new_block(std::size_t n) {
+  // Grow the block list before touching any block, so that the push_back below cannot throw
+  // and a block taken from the spares is never lost. ranges_ grows along, so that pending()
+  // never allocates.
+  if (blocks_.size() == blocks_.capacity()) {
+    blocks_.reserve(std::max<std::size_t>(4, 2 * blocks_.size()));
+    ranges_.reserve(std::min(max_ranges, blocks_.capacity()));
+  }
+  // An empty tail holds no bytes anyone can see; it is only in the way.
+  if (!blocks_.empty() && blocks_.back().begin == blocks_.back().end) {
+    recycle(std::move(blocks_.back()));
+    blocks_.pop_back();
+  }
+  block b;
+  if (n <= block_size && spare_count_ != 0) {
+    b = std::move(spare_[--spare_count_]);
+  } else {
+    b.capacity = std::max(block_size, n);
+    b.data = std::make_unique_for_overwrite<std::byte[]>(b.capacity);
+  }
+  b.begin = 0;
+  b.end = n;
+  std::byte* p = b.data.get();
+  blocks_.push_back(std::move(b));
+  size_ += n;
+  return {p, n};
+}
+
+void output_queue::recycle(block&& b) noexcept {
+  if (b.capacity != block_size || spare_count_ == max_spares) return;  // `b` frees its buffer
+  b.begin = 0;
+  b.end = 0;
+  spare_[spare_count_++] = std::move(b);
+}
+
+std::span<const bytes_view> output_queue::pending() const {
+  ranges_.clear();
+  for (const block& b : blocks_) {
+    if (ranges_.size() == max_ranges) break;
+    if (b.end != b.begin) ranges_.emplace_back(b.data.get() + b.begin, b.end - b.begin);
+  }
+  return ranges_;
+}
+
+void output_queue::consume(std::size_t n) noexcept {
+  assert(n <= size_);
+  n = std::min(n, size_);
+  size_ -= n;
+  // Walk the blocks that `n` covers entirely; the first one it does not cover keeps the rest.
+  auto it = blocks_.begin();
+  while (it != blocks_.end() && n >= it->end - it->begin) {
+    n -= it->end - it->begin;
+    it->begin = it->end;
+    ++it;
+  }
+  if (it != blocks_.end()) it->begin += n;
+  if (it == blocks_.end() && it != blocks_.begin()) {
+    // Everything went: keep a standard-size tail for the next append, offsets reset.
+    --it;
+    if (it->capacity == block_size) {
+      it->begin = 0;
+      it->end = 0;
+    } else {
+      ++it;
+    }
+  }
+  for (auto drained = blocks_.begin(); drained != it; ++drained) recycle(std::move(*drained));
+  blocks_.erase(blocks_.begin(), it);
+}
+
+void output_queue::shrink_to_fit() noexcept {
+  for (std::size_t i = 0; i < spare_count_; ++i) spare_[i] = block{};
+  spare_count_ = 0;
+  if (size_ == 0) {
+    std::vector<block>().swap(blocks_);
+    std::vector<bytes_view>().swap(ranges_);
+  }
+}
+
+}  // namespace wsx::detail

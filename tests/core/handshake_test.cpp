@@ -1,0 +1,513 @@
+// Tests for the opening handshake (RFC 6455 §4): the accept key, the server's checks of a request
+// (each refusal with its errc, status, headers and a distinctive piece of the reason), the bytes
+// both sides write, and the client's checks of the server's answer. Requests are parsed from
+// wire text with http_parser, so each test reads as a transcript.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include <array>
+#include <cstddef>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "detail/handshake.hpp"
+#include "support/test_support.hpp"
+
+namespace {
+
+using testing::HasSubstr;
+using testing::Not;
+using testing::StartsWith;
+using wsx::errc;
+using wsx::header_field;
+using namespace wsx::detail;
+
+constexpr std::string_view rfc_key = "dGhlIHNhbXBsZSBub25jZQ==";        // RFC 6455 §1.3
+constexpr std::string_view rfc_accept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";  // RFC 6455 §1.3
+
+http_head parse(http_parser::kind k, std::string_view wire) {
+  http_parser p{k, 16 * 1024};
+  std::size_t n = 0;
+  auto st = p.feed(wsx::as_bytes(wire), n);
+  if (st == http_parser::status::need_more) st = p.finish();
+  EXPECT_EQ(st, http_parser::status::complete) << wire << "\n" << p.error_detail();
+  return p.head();
+}
+
+http_head request(std::string_view wire) { return parse(http_parser::kind::request, wire); }
+http_head response(std::string_view wire) { return parse(http_parser::kind::response, wire); }
+
+// The RFC 6455 §1.2 sample request, with `headers` replacing the default header lines.
+std::string sample_request(std::string_view headers =
+                               "Host: server.example.com\r\n"
+                               "Upgrade: websocket\r\n"
+                               "Connection: Upgrade\r\n"
+                               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                               "Sec-WebSocket-Version: 13\r\n") {
+  return "GET /chat HTTP/1.1\r\n" + std::string(headers) + "\r\n";
+}
+
+// ---- accept key -------------------------------------------------------------------------------
+
+TEST(handshake, accept_key_matches_rfc_example) {
+  EXPECT_EQ(accept_key(rfc_key), rfc_accept);
+}
+
+// ---- server: accepted requests ----------------------------------------------------------------
+
+TEST(handshake, rfc_sample_request_is_accepted) {
+  const auto head = request(
+      "GET /chat?room=7&x HTTP/1.1\r\n"
+      "Host: server.example.com\r\n"
+      "Upgrade: websocket\r\n"
+      "Connection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+      "Origin: http://example.com\r\n"
+      "Sec-WebSocket-Protocol: chat, superchat\r\n"
+      "Sec-WebSocket-Version: 13\r\n\r\n");
+  wsx::upgrade_request req;
+  std::string key;
+  ASSERT_EQ(check_upgrade_request(head, req, key), std::nullopt);
+  EXPECT_EQ(key, rfc_key);
+  EXPECT_EQ(req.method, "GET");
+  EXPECT_EQ(req.target, "/chat?room=7&x");
+  EXPECT_EQ(req.path, "/chat");
+  EXPECT_EQ(req.query, "room=7&x");
+  EXPECT_EQ(req.headers.size(), 7u);
+  EXPECT_EQ(req.subprotocols, (std::vector<std::string>{"chat", "superchat"}));
+  EXPECT_TRUE(req.extensions.empty());
+  EXPECT_EQ(req.header("origin"), "http://example.com");
+  EXPECT_EQ(req.header("ORIGIN"), "http://example.com");
+  EXPECT_EQ(req.header("Cookie"), std::nullopt);
+}
+
+TEST(handshake, tokens_are_case_insensitive_lists_across_repeated_headers) {
+  //  header lines                                          →  accepted
+  const auto head = request(sample_request(
+      "Host: h\r\n"
+      "Upgrade: h2c\r\n"
+      "upgrade: WebSocket\r\n"                 // second Upgrade header carries the token
+      "Connection: keep-alive,\t UPGRADE\r\n"  // list with OWS, other case
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+      "Sec-WebSocket-Version: 13\r\n"
+      "Sec-WebSocket-Protocol: a ,b\r\n"
+      "Sec-WebSocket-Protocol: ,c\r\n"));
+  wsx::upgrade_request req;
+  std::string key;
+  ASSERT_EQ(check_upgrade_request(head, req, key), std::nullopt);
+  EXPECT_EQ(req.subprotocols, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(req.query, "");
+}
+
+TEST(handshake, extension_offers_split_on_commas_outside_quotes) {
+  //  Sec-WebSocket-Extensions lines                               →  offers
+  //  permessage-deflate; client_max_window_bits, x-foo; a="1,2"   →  2 offers
+  //  x-bar; q="say \"hi, you\""                                   →  1 offer (escaped quote)
+  const auto head = request(sample_request(
+      "Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+      "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits, x-foo; a=\"1,2\"\r\n"
+      "Sec-WebSocket-Extensions: x-bar; q=\"say \\\"hi, you\\\"\"\r\n"));
+  wsx::upgrade_request req;
+  std::string key;
+  ASSERT_EQ(check_upgrade_request(head, req, key), std::nullopt);
+  EXPECT_EQ(req.extensions,
+            (std::vector<std::string>{"permessage-deflate; client_max_window_bits",
+                                      "x-foo; a=\"1,2\"", "x-bar; q=\"say \\\"hi, you\\\"\""}));
+}
+
+// ---- server: refused requests -----------------------------------------------------------------
+
+struct refusal {
+  std::string_view name;
+  std::string wire;
+  errc ec;
+  int status;
+  std::string_view reason;          // a distinctive part of the one-line reason
+  header_field header;              // a header the refusal must carry ({} = none)
+};
+
+const std::string key_line = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+const std::string proxy = "proxy_set_header Upgrade $http_upgrade";
+
+//  request                                    →  errc, status, reason, header
+const refusal refusals[] = {
+    {"post", "POST /chat HTTP/1.1\r\nHost: h\r\n\r\n", errc::not_get, 405,
+     "method POST not allowed; a WebSocket upgrade must be GET", {"Allow", "GET"}},
+    {"post_checked_before_host", "PUT / HTTP/1.1\r\n\r\n", errc::not_get, 405, "method PUT", {}},
+    {"http_1_0", "GET /chat HTTP/1.0\r\nHost: h\r\n\r\n", errc::bad_http_version, 400,
+     "HTTP/1.0 not supported; a WebSocket upgrade needs HTTP/1.1 (nginx: proxy_http_version 1.1)",
+     {}},
+    {"no_host", "GET /chat HTTP/1.1\r\nUpgrade: websocket\r\n\r\n", errc::missing_host, 400,
+     "Host header missing", {}},
+    {"empty_host", "GET /chat HTTP/1.1\r\nHost: \r\n\r\n", errc::missing_host, 400,
+     "Host header missing", {}},
+    {"no_upgrade", sample_request("Host: h\r\nConnection: Upgrade\r\n"), errc::missing_upgrade, 426,
+     "Upgrade: websocket header missing; if a reverse proxy sits in front", {"Upgrade", "websocket"}},
+    {"no_upgrade_hint", sample_request("Host: h\r\n"), errc::missing_upgrade, 426, proxy, {}},
+    {"wrong_upgrade", sample_request("Host: h\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n"),
+     errc::missing_upgrade, 426, "Upgrade: websocket header missing (got \"h2c\")",
+     {"Upgrade", "websocket"}},
+    {"upgrade_with_version_suffix", sample_request("Host: h\r\nUpgrade: websocket/13\r\n"),
+     errc::missing_upgrade, 426, "(got \"websocket/13\")", {}},
+    {"no_connection", sample_request("Host: h\r\nUpgrade: websocket\r\n"),
+     errc::missing_connection_upgrade, 426,
+     "Connection: upgrade header missing; if a reverse proxy sits in front",
+     {"Upgrade", "websocket"}},
+    {"connection_keep_alive",
+     sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: keep-alive\r\n"),
+     errc::missing_connection_upgrade, 426,
+     "Connection: upgrade header missing (got \"keep-alive\"); if a reverse proxy", {}},
+    {"connection_upgrade_substring",
+     sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: upgrades\r\n"),
+     errc::missing_connection_upgrade, 426, "Connection: upgrade header missing", {}},
+    {"no_version", sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + key_line),
+     errc::bad_version, 426, "Sec-WebSocket-Version header missing; it must be 13",
+     {"Sec-WebSocket-Version", "13"}},
+    {"version_8",
+     sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + key_line +
+                    "Sec-WebSocket-Version: 8\r\n"),
+     errc::bad_version, 426, "Sec-WebSocket-Version must be 13 (got \"8\")",
+     {"Sec-WebSocket-Version", "13"}},
+    {"two_versions",
+     sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + key_line +
+                    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Version: 8\r\n"),
+     errc::bad_version, 426, "(got \"13, 8\")", {}},
+    {"no_key",
+     sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    "Sec-WebSocket-Version: 13\r\n"),
+     errc::bad_key, 400, "Sec-WebSocket-Key header missing", {}},
+    {"short_key",
+     sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAA\r\n"),
+     errc::bad_key, 400, "Sec-WebSocket-Key must be base64 of 16 bytes (got \"AAAAAAAAAAAAAAAAAAAA\")",
+     {}},
+    {"key_of_17_bytes",
+     sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAAA=\r\n"),
+     errc::bad_key, 400, "Sec-WebSocket-Key must be base64 of 16 bytes", {}},
+    {"key_not_base64",
+     sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ!=\r\n"),
+     errc::bad_key, 400, "Sec-WebSocket-Key must be base64 of 16 bytes", {}},
+    {"key_non_canonical",
+     sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZR==\r\n"),
+     errc::bad_key, 400, "Sec-WebSocket-Key must be base64 of 16 bytes", {}},
+    {"two_keys",
+     sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    "Sec-WebSocket-Version: 13\r\n" + key_line + key_line),
+     errc::bad_key, 400, "Sec-WebSocket-Key must be base64 of 16 bytes", {}},
+};
+
+TEST(handshake, refusals_name_the_header_and_the_fix) {
+  for (const auto& r : refusals) {
+    SCOPED_TRACE(std::string(r.name));
+    wsx::upgrade_request req;
+    std::string key;
+    const auto f = check_upgrade_request(request(r.wire), req, key);
+    ASSERT_TRUE(f.has_value());
+    EXPECT_EQ(f->ec, r.ec);
+    EXPECT_EQ(f->status, r.status);
+    EXPECT_THAT(f->reason, HasSubstr(r.reason));
+    EXPECT_THAT(f->reason, Not(HasSubstr("\n")));
+    if (!r.header.name.empty()) {
+      ASSERT_EQ(f->headers.size(), 1u);
+      EXPECT_EQ(f->headers[0].name, r.header.name);
+      EXPECT_EQ(f->headers[0].value, r.header.value);
+    }
+    EXPECT_TRUE(key.empty());
+  }
+}
+
+TEST(handshake, peer_values_in_reasons_are_short_and_printable) {
+  const auto head = request(sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+                                           key_line + "Sec-WebSocket-Version: \xff" +
+                                           std::string(200, '9') + "\r\n"));
+  wsx::upgrade_request req;
+  std::string key;
+  const auto f = check_upgrade_request(head, req, key);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_THAT(f->reason, HasSubstr("(got \"?999"));
+  EXPECT_THAT(f->reason, HasSubstr("...\")"));
+  EXPECT_LT(f->reason.size(), 120u);
+}
+
+TEST(handshake, parse_failures_map_to_431_and_400) {
+  //  parser error                      →  status, reason
+  const auto big = parse_failure(errc::headers_too_large, "head exceeds 16384 bytes");
+  EXPECT_EQ(big.ec, errc::headers_too_large);
+  EXPECT_EQ(big.status, 431);
+  EXPECT_THAT(big.reason, HasSubstr("request head exceeds 16384 bytes"));
+  EXPECT_THAT(big.reason, HasSubstr("max_header_bytes"));
+  const auto bad = parse_failure(errc::bad_request, "Invalid header token");
+  EXPECT_EQ(bad.ec, errc::bad_request);
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_THAT(bad.reason, HasSubstr("Invalid header token"));
+}
+
+// ---- server: the bytes it writes --------------------------------------------------------------
+
+TEST(handshake, accept_response_is_rfc_example) {
+  EXPECT_EQ(build_accept_response(rfc_key, {}),
+            "HTTP/1.1 101 Switching Protocols\r\n"
+            "Upgrade: websocket\r\n"
+            "Connection: Upgrade\r\n"
+            "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+            "\r\n");
+}
+
+TEST(handshake, accept_response_with_subprotocol_and_extra_headers) {
+  wsx::accept_options opts{"chat", {{"Set-Cookie", "id=1"}, {"X-Evil", "a\r\nInjected: 1"}}};
+  EXPECT_EQ(build_accept_response(rfc_key, opts),
+            "HTTP/1.1 101 Switching Protocols\r\n"
+            "Upgrade: websocket\r\n"
+            "Connection: Upgrade\r\n"
+            "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+            "Sec-WebSocket-Protocol: chat\r\n"
+            "Set-Cookie: id=1\r\n"
+            "X-Evil: a  Injected: 1\r\n"
+            "\r\n");
+}
+
+TEST(handshake, reject_response_layout) {
+  const header_field extra[] = {{"Upgrade", "websocket"}};
+  EXPECT_EQ(build_reject_response(426, "Upgrade: websocket header missing", extra),
+            "HTTP/1.1 426 Upgrade Required\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n"
+            "Content-Length: 34\r\n"
+            "Connection: close\r\n"
+            "Upgrade: websocket\r\n"
+            "\r\n"
+            "Upgrade: websocket header missing\n");
+}
+
+TEST(handshake, reject_reason_cannot_inject_headers) {
+  const auto out = build_reject_response(403, "no\r\nSet-Cookie: x=1\r\n\r\nfake", {});
+  EXPECT_EQ(out,
+            "HTTP/1.1 403 Forbidden\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n"
+            "Content-Length: 29\r\n"
+            "Connection: close\r\n"
+            "\r\n"
+            "no  Set-Cookie: x=1    fake\n");
+  // and the client side reads it back as one body
+  const auto head = response(out);
+  EXPECT_EQ(head.header("Set-Cookie"), std::nullopt);
+  EXPECT_EQ(head.body, "no  Set-Cookie: x=1    fake\n");
+}
+
+TEST(handshake, status_phrases) {
+  //  status → phrase
+  EXPECT_EQ(status_phrase(101), "Switching Protocols");
+  EXPECT_EQ(status_phrase(400), "Bad Request");
+  EXPECT_EQ(status_phrase(403), "Forbidden");
+  EXPECT_EQ(status_phrase(405), "Method Not Allowed");
+  EXPECT_EQ(status_phrase(426), "Upgrade Required");
+  EXPECT_EQ(status_phrase(431), "Request Header Fields Too Large");
+  EXPECT_EQ(status_phrase(503), "Service Unavailable");
+  EXPECT_EQ(status_phrase(499), "Client Error");
+  EXPECT_EQ(status_phrase(599), "Server Error");
+}
+
+// ---- client -----------------------------------------------------------------------------------
+
+TEST(handshake, client_key_is_base64_of_16_fresh_bytes) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 32; ++i) {
+    const auto key = make_client_key();
+    ASSERT_EQ(key.size(), 24u);
+    EXPECT_EQ(key.substr(22), "==");
+    seen.insert(key);
+  }
+  EXPECT_EQ(seen.size(), 32u);
+}
+
+TEST(handshake, header_name_and_value_validity) {
+  //  name                 →  valid?
+  EXPECT_TRUE(valid_header_name("X-Custom_1.a!#$%&'*+^`|~"));
+  EXPECT_FALSE(valid_header_name(""));
+  EXPECT_FALSE(valid_header_name("X Custom"));
+  EXPECT_FALSE(valid_header_name("X:Custom"));
+  EXPECT_FALSE(valid_header_name("X-\r\nA"));
+  EXPECT_FALSE(valid_header_name("X-(A)"));
+  //  value                →  valid?
+  EXPECT_TRUE(valid_header_value(""));
+  EXPECT_TRUE(valid_header_value("a b\tc; \"q\" é"));
+  EXPECT_FALSE(valid_header_value("a\rb"));
+  EXPECT_FALSE(valid_header_value("a\nb"));
+  EXPECT_FALSE(valid_header_value(std::string_view{"a\0b", 3}));
+}
+
+TEST(handshake, client_request_layout) {
+  wsx::client_options opts;
+  opts.host = "server.example.com";
+  opts.target = "/chat?x=1";
+  opts.origin = "http://example.com";
+  opts.subprotocols = {"chat", "superchat"};
+  opts.extra_headers = {{"Authorization", "Bearer t"}};
+  EXPECT_EQ(build_client_request(opts, rfc_key),
+            "GET /chat?x=1 HTTP/1.1\r\n"
+            "Host: server.example.com\r\n"
+            "Upgrade: websocket\r\n"
+            "Connection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n"
+            "Origin: http://example.com\r\n"
+            "Sec-WebSocket-Protocol: chat, superchat\r\n"
+            "Authorization: Bearer t\r\n"
+            "\r\n");
+}
+
+TEST(handshake, minimal_client_request_omits_optional_headers) {
+  wsx::client_options opts;
+  opts.host = "h:8080";
+  EXPECT_EQ(build_client_request(opts, rfc_key),
+            "GET / HTTP/1.1\r\n"
+            "Host: h:8080\r\n"
+            "Upgrade: websocket\r\n"
+            "Connection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n"
+            "\r\n");
+}
+
+// A 101 for the RFC key with `extra` header lines.
+std::string answer(std::string_view extra = "") {
+  return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+         "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n" +
+         std::string(extra) + "\r\n";
+}
+
+TEST(handshake, server_answer_is_accepted_and_fills_opened) {
+  wsx::client_options offered;
+  offered.subprotocols = {"chat", "superchat"};
+  wsx::opened out;
+  const auto head = response(answer("Sec-WebSocket-Protocol: superchat\r\nX-Server: wsx\r\n"));
+  EXPECT_EQ(check_upgrade_response(head, rfc_key, offered, out), std::error_code{});
+  EXPECT_EQ(out.subprotocol, "superchat");
+  EXPECT_TRUE(out.extensions.empty());
+  ASSERT_EQ(out.headers.size(), 5u);
+  EXPECT_EQ(out.headers[4].name, "X-Server");
+}
+
+TEST(handshake, server_answers_refused_by_client) {
+  struct row {
+    std::string_view name;
+    std::string wire;
+    errc ec;
+  };
+  //  server's answer                                              →  errc
+  const row rows[] = {
+      {"403", "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n", errc::bad_status},
+      {"200", "HTTP/1.1 200 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              "Content-Length: 0\r\n\r\n", errc::bad_status},
+      {"no_upgrade", "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+                     "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n", errc::bad_response},
+      {"no_connection", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                        "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n",
+       errc::bad_response},
+      {"no_accept", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                    "Connection: Upgrade\r\n\r\n", errc::bad_accept},
+      {"wrong_accept", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                       "Connection: Upgrade\r\nSec-WebSocket-Accept: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+       errc::bad_accept},
+      {"unoffered_protocol", answer("Sec-WebSocket-Protocol: mqtt\r\n"), errc::bad_subprotocol},
+      {"two_protocols", answer("Sec-WebSocket-Protocol: chat, superchat\r\n"),
+       errc::bad_subprotocol},
+      {"protocol_case_differs", answer("Sec-WebSocket-Protocol: CHAT\r\n"), errc::bad_subprotocol},
+      {"extension", answer("Sec-WebSocket-Extensions: permessage-deflate\r\n"),
+       errc::bad_extension},
+  };
+  wsx::client_options offered;
+  offered.subprotocols = {"chat", "superchat"};
+  for (const auto& r : rows) {
+    wsx::opened out;
+    EXPECT_EQ(check_upgrade_response(response(r.wire), rfc_key, offered, out),
+              std::error_code{r.ec})
+        << r.name;
+  }
+}
+
+TEST(handshake, any_subprotocol_is_refused_when_none_was_offered) {
+  wsx::opened out;
+  EXPECT_EQ(check_upgrade_response(response(answer("Sec-WebSocket-Protocol: chat\r\n")), rfc_key,
+                                   {}, out),
+            std::error_code{errc::bad_subprotocol});
+}
+
+// ---- both sides together (properties) ---------------------------------------------------------
+
+std::string random_token() {
+  return "p" + *rc::gen::container<std::string>(
+                   rc::gen::oneOf(rc::gen::inRange('a', static_cast<char>('z' + 1)),
+                                  rc::gen::inRange('0', static_cast<char>('9' + 1)),
+                                  rc::gen::element('-', '.', '_')));
+}
+
+RC_GTEST_PROP(handshake, client_request_passes_server_checks_and_answer_passes_client, ()) {
+  wsx::client_options opts;
+  opts.host = random_token() + ":" + std::to_string(*rc::gen::inRange(1, 65536));
+  opts.target = "/" + random_token() + (*rc::gen::arbitrary<bool>() ? "?" + random_token() : "");
+  const auto n = *rc::gen::inRange(0, 5);
+  for (int i = 0; i < n; ++i) opts.subprotocols.push_back(random_token());
+  const auto key = make_client_key();
+  RC_ASSERT(key.size() == 24u);
+
+  wsx::upgrade_request req;
+  std::string seen_key;
+  const auto f = check_upgrade_request(request(build_client_request(opts, key)), req, seen_key);
+  RC_ASSERT(!f.has_value());
+  RC_ASSERT(seen_key == key);
+  RC_ASSERT(req.target == opts.target);
+  RC_ASSERT(req.path + (req.query.empty() && opts.target.find('?') == std::string::npos
+                            ? ""
+                            : "?" + req.query) == opts.target);
+  RC_ASSERT(req.subprotocols == opts.subprotocols);
+
+  wsx::accept_options accept;
+  if (!req.subprotocols.empty()) {
+    accept.subprotocol = *rc::gen::elementOf(req.subprotocols);
+  }
+  wsx::opened out;
+  const auto ec = check_upgrade_response(response(build_accept_response(seen_key, accept)), key,
+                                         opts, out);
+  RC_ASSERT(!ec);
+  RC_ASSERT(out.subprotocol == accept.subprotocol);
+}
+
+RC_GTEST_PROP(handshake, only_base64_of_16_bytes_is_a_key, ()) {
+  // Any 16 bytes, base64-encoded by a reference written here, are accepted; other lengths are not.
+  const auto len = *rc::gen::inRange<std::size_t>(0, 40);
+  const auto raw = *rc::gen::container<std::vector<unsigned char>>(len, rc::gen::arbitrary<unsigned char>());
+  constexpr std::string_view alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string key;
+  for (std::size_t i = 0; i < raw.size(); i += 3) {
+    const unsigned v = (raw[i] << 16) | (i + 1 < raw.size() ? raw[i + 1] << 8 : 0) |
+                       (i + 2 < raw.size() ? raw[i + 2] : 0);
+    key += alphabet[(v >> 18) & 63];
+    key += alphabet[(v >> 12) & 63];
+    key += i + 1 < raw.size() ? alphabet[(v >> 6) & 63] : '=';
+    key += i + 2 < raw.size() ? alphabet[v & 63] : '=';
+  }
+  const auto head = request(sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                           "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " +
+                                           key + "\r\n"));
+  wsx::upgrade_request req;
+  std::string seen;
+  const auto f = check_upgrade_request(head, req, seen);
+  if (len == 16) {
+    RC_ASSERT(!f.has_value());
+    RC_ASSERT(seen == key);
+  } else {
+    RC_ASSERT(f.has_value());
+    RC_ASSERT(f->ec == errc::bad_key);
+    RC_ASSERT(f->status == 400);
+  }
+}
+
+}  // namespace
