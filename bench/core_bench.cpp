@@ -12,8 +12,13 @@
 #include <string>
 #include <vector>
 
+#include "detail/frame_decoder.hpp"
+#include "detail/frame_encoder.hpp"
 #include "detail/mask.hpp"
+#include "detail/random.hpp"
+#include "detail/output_queue.hpp"
 #include "detail/utf8.hpp"
+#include "wsx/connection.hpp"
 
 namespace {
 
@@ -110,6 +115,100 @@ void BM_utf8_mixed(benchmark::State& state) {
   run_utf8(state, text);
 }
 BENCHMARK(BM_utf8_mixed)->Apply(payload_sizes);
+
+
+// ---- frame decoder and encoder (RFC 6455 §5) -------------------------------------------------
+// One masked client frame decoded per iteration by a server-side decoder. Decoding unmasks in
+// place, so the buffer alternates between masked and clear bytes; the work is the same.
+void run_decode(benchmark::State& state, wsx::opcode op) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  std::vector<std::byte> payload(n, std::byte{'a'});
+  wsx::detail::output_queue q;
+  const wsx::detail::mask_key key{std::byte{1}, std::byte{2}, std::byte{3}, std::byte{4}};
+  wsx::detail::encode_frame(q, true, op, payload, &key);
+  std::vector<std::byte> wire;
+  for (auto r : q.pending()) wire.insert(wire.end(), r.begin(), r.end());
+  wsx::detail::frame_decoder dec{wsx::role::server, {}};
+  for (auto _ : state) {
+    std::size_t used = 0;
+    auto it = dec.next(wire, used);
+    benchmark::DoNotOptimize(it);
+    // Re-mask the payload so every iteration sees the same bytes (text must stay valid UTF-8).
+    if (op == wsx::opcode::text)
+      wsx::detail::apply_mask(wire.data() + (wire.size() - n), n, key, 0);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(n));
+}
+void BM_frame_decode_binary(benchmark::State& state) { run_decode(state, wsx::opcode::binary); }
+BENCHMARK(BM_frame_decode_binary)->Apply(payload_sizes);
+void BM_frame_decode_text(benchmark::State& state) { run_decode(state, wsx::opcode::text); }
+BENCHMARK(BM_frame_decode_text)->Apply(payload_sizes);
+
+// One frame appended to the output queue and consumed per iteration: server (unmasked) and
+// client (masked with a fixed key; key generation is measured separately below).
+void run_encode(benchmark::State& state, bool masked) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto payload = filled(n, 7);
+  const wsx::detail::mask_key key{std::byte{1}, std::byte{2}, std::byte{3}, std::byte{4}};
+  wsx::detail::output_queue q;
+  for (auto _ : state) {
+    wsx::detail::encode_frame(q, true, wsx::opcode::binary, payload, masked ? &key : nullptr);
+    benchmark::DoNotOptimize(q.pending().data());
+    q.consume(q.size());
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(n));
+}
+void BM_frame_encode_server(benchmark::State& state) { run_encode(state, false); }
+BENCHMARK(BM_frame_encode_server)->Apply(payload_sizes);
+void BM_frame_encode_client(benchmark::State& state) { run_encode(state, true); }
+BENCHMARK(BM_frame_encode_client)->Apply(payload_sizes);
+
+void BM_mask_key(benchmark::State& state) {
+  wsx::detail::mask_key key;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(wsx::detail::next_mask_key(key));
+    benchmark::DoNotOptimize(key);
+  }
+}
+BENCHMARK(BM_mask_key);
+
+// ---- connection: a whole server-side echo step --------------------------------------------------
+// receive(one masked frame) → next_event (message) → send (echo) → consume_output, 16 frames per
+// receive() as a pipelining client would send them. Items/s = messages echoed per second.
+void BM_connection_echo(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  constexpr std::size_t depth = 16;
+  const auto t = wsx::time_point{} + std::chrono::hours(1);
+  wsx::config cfg;
+  cfg.delivery = wsx::delivery::whole_messages;
+  wsx::connection c{wsx::role::server, cfg, t};
+  const std::string req =
+      "GET / HTTP/1.1\r\nHost: b\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  c.receive(wsx::as_bytes(req), t);
+  while (c.next_event()) c.accept({}, t);
+  c.consume_output(c.buffered_amount(), t);
+  wsx::detail::output_queue q;
+  const wsx::detail::mask_key key{std::byte{1}, std::byte{2}, std::byte{3}, std::byte{4}};
+  const std::vector<std::byte> payload(n, std::byte{'a'});
+  for (std::size_t i = 0; i < depth; ++i)
+    wsx::detail::encode_frame(q, true, wsx::opcode::binary, payload, &key);
+  std::vector<std::byte> wire;
+  for (auto r : q.pending()) wire.insert(wire.end(), r.begin(), r.end());
+  for (auto _ : state) {
+    c.receive(wire, t);
+    while (auto ev = c.next_event()) {
+      if (auto* m = std::get_if<wsx::message>(&*ev)) c.send(wsx::opcode::binary, m->payload, true, t);
+    }
+    benchmark::DoNotOptimize(c.pending_output().total_bytes());
+    c.consume_output(c.buffered_amount(), t);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * depth));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * depth * n));
+}
+BENCHMARK(BM_connection_echo)->Arg(16)->Arg(1024)->Arg(65536);
 
 }  // namespace
 

@@ -43,8 +43,7 @@ std::string_view trim(std::string_view s) noexcept {
 
 // All values of the headers named `name`, joined with ", " (RFC 7230 §3.2.2: repeated list
 // headers mean the same as one comma-separated list). nullopt when none is present.
-std::optional<std::string> joined(const std::vector<header_field>& headers,
-                                  std::string_view name) {
+std::optional<std::string> joined(const std::vector<header_field>& headers, std::string_view name) {
   std::optional<std::string> out;
   for (const auto& h : headers) {
     if (!ascii_iequals(h.name, name)) continue;
@@ -140,8 +139,8 @@ bool valid_client_key(std::string_view key) noexcept {
 
 std::string base64(const unsigned char* data, std::size_t n) {
   std::string out(4 * ((n + 2) / 3) + 1, '\0');
-  const int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data,
-                                  static_cast<int>(n));
+  const int len =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
   out.resize(len > 0 ? static_cast<std::size_t>(len) : 0);
   return out;
 }
@@ -188,10 +187,10 @@ std::optional<handshake_failure> check_upgrade_request(const http_head& head, up
   const auto& h = head.headers;
   // RFC 6455 §4.1 item 2 / §4.2.1 item 1: "The method of the request MUST be GET".
   if (head.method != "GET") {
-    return refuse(errc::not_get, 405,
-                  "method " + printable(head.method) +
-                      " not allowed; a WebSocket upgrade must be GET",
-                  {{"Allow", "GET"}});
+    return refuse(
+        errc::not_get, 405,
+        "method " + printable(head.method) + " not allowed; a WebSocket upgrade must be GET",
+        {{"Allow", "GET"}});
   }
   // §4.1 item 2: "the HTTP version MUST be at least 1.1".
   if (head.version_major < 1 || (head.version_major == 1 && head.version_minor < 1)) {
@@ -290,31 +289,27 @@ std::string build_reject_response(int status, std::string_view reason,
 }
 
 std::string_view status_phrase(int status) noexcept {
-  switch (status) {
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 426: return "Upgrade Required";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: break;
+  struct entry {
+    int code;
+    std::string_view phrase;
+  };
+  // RFC 9110 §15 and RFC 6585 §5.
+  // clang-format off
+  static constexpr entry table[] = {
+      {101, "Switching Protocols"},   {200, "OK"},                 {400, "Bad Request"},
+      {401, "Unauthorized"},          {403, "Forbidden"},          {404, "Not Found"},
+      {405, "Method Not Allowed"},    {406, "Not Acceptable"},     {408, "Request Timeout"},
+      {409, "Conflict"},              {410, "Gone"},               {413, "Content Too Large"},
+      {414, "URI Too Long"},          {426, "Upgrade Required"},   {429, "Too Many Requests"},
+      {431, "Request Header Fields Too Large"},                    {500, "Internal Server Error"},
+      {501, "Not Implemented"},       {502, "Bad Gateway"},        {503, "Service Unavailable"},
+      {504, "Gateway Timeout"},
+  };
+  // clang-format on
+  for (const auto& e : table) {
+    if (e.code == status) return e.phrase;
   }
-  // Not in the table: the generic phrase of the status class (RFC 9110 §15).
+  // Not in the table: the generic phrase of the status class.
   if (status >= 400 && status < 500) return "Client Error";
   if (status >= 500 && status < 600) return "Server Error";
   return "Unknown";

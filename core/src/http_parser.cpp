@@ -36,10 +36,10 @@ struct http_parser::state {
   llhttp_settings_t settings{};
   http_parser* owner = nullptr;
   std::size_t max_bytes = 0;
-  std::size_t head_bytes = 0;   // bytes of the head consumed so far
-  bool in_value = false;        // the last header piece was a value
-  bool head_done = false;       // on_headers_complete ran
-  bool message_done = false;    // on_message_complete ran (non-101 response)
+  std::size_t head_bytes = 0;  // bytes of the head consumed so far
+  bool in_value = false;       // the last header piece was a value
+  bool head_done = false;      // on_headers_complete ran
+  bool message_done = false;   // on_message_complete ran (non-101 response)
 
   static state& of(llhttp_t* p) { return *static_cast<state*>(p->data); }
   static std::string& append(std::string& to, const char* at, std::size_t n) {
@@ -67,8 +67,10 @@ struct http_parser::state {
   }
   static int on_header_value(llhttp_t* p, const char* at, std::size_t n) {
     auto& s = of(p);
+    auto& headers = s.owner->head_.headers;
+    if (headers.empty()) headers.emplace_back();  // a value with no name: refused at the end
     s.in_value = true;
-    append(s.owner->head_.headers.back().value, at, n);
+    append(headers.back().value, at, n);
     return 0;
   }
   static int on_headers_complete(llhttp_t* p) {

@@ -23,19 +23,19 @@ namespace {
 
 // Byte classes. Ranges follow the UTF8-octets grammar of RFC 3629 §4.
 enum : std::uint8_t {
-  c_ascii = 0,   // 00..7F
-  c_cont_lo,     // 80..8F
-  c_cont_mid,    // 90..9F
-  c_cont_hi,     // A0..BF
-  c_overlong2,   // C0..C1: would encode U+0000..U+007F in two bytes
-  c_lead2,       // C2..DF
-  c_e0,          // E0: second byte A0..BF (else overlong)
-  c_lead3,       // E1..EC, EE..EF
-  c_ed,          // ED: second byte 80..9F (else a UTF-16 surrogate, RFC 3629 §3)
-  c_f0,          // F0: second byte 90..BF (else overlong)
-  c_lead4,       // F1..F3
-  c_f4,          // F4: second byte 80..8F (else beyond U+10FFFF)
-  c_invalid,     // F5..FF: never appear in UTF-8
+  c_ascii = 0,  // 00..7F
+  c_cont_lo,    // 80..8F
+  c_cont_mid,   // 90..9F
+  c_cont_hi,    // A0..BF
+  c_overlong2,  // C0..C1: would encode U+0000..U+007F in two bytes
+  c_lead2,      // C2..DF
+  c_e0,         // E0: second byte A0..BF (else overlong)
+  c_lead3,      // E1..EC, EE..EF
+  c_ed,         // ED: second byte 80..9F (else a UTF-16 surrogate, RFC 3629 §3)
+  c_f0,         // F0: second byte 90..BF (else overlong)
+  c_lead4,      // F1..F3
+  c_f4,         // F4: second byte 80..8F (else beyond U+10FFFF)
+  c_invalid,    // F5..FF: never appear in UTF-8
   class_count
 };
 
@@ -52,26 +52,36 @@ enum : std::uint32_t {
   after_ed = 6 * stride,  // next 80..9F, then tail1
   after_f0 = 7 * stride,  // next 90..BF, then tail2
   after_f4 = 8 * stride,  // next 80..8F, then tail2
-  state_count = 9
 };
+constexpr std::uint32_t state_count = 9;
+
+struct class_range {
+  std::uint8_t first, last, cls;
+};
+
+// RFC 3629 §4 (UTF8-octets ABNF), one row per byte range.
+constexpr class_range class_ranges[] = {
+    {0x00, 0x7F, c_ascii},   {0x80, 0x8F, c_cont_lo},   {0x90, 0x9F, c_cont_mid},
+    {0xA0, 0xBF, c_cont_hi}, {0xC0, 0xC1, c_overlong2}, {0xC2, 0xDF, c_lead2},
+    {0xE0, 0xE0, c_e0},      {0xE1, 0xEC, c_lead3},     {0xED, 0xED, c_ed},
+    {0xEE, 0xEF, c_lead3},   {0xF0, 0xF0, c_f0},        {0xF1, 0xF3, c_lead4},
+    {0xF4, 0xF4, c_f4},      {0xF5, 0xFF, c_invalid},
+};
+
+constexpr bool ranges_cover_every_byte_once() {
+  unsigned next = 0;
+  for (const class_range& r : class_ranges) {
+    if (r.first != next || r.last < r.first) return false;
+    next = r.last + 1u;
+  }
+  return next == 256;
+}
+static_assert(ranges_cover_every_byte_once());
 
 constexpr std::array<std::uint8_t, 256> make_classes() {
   std::array<std::uint8_t, 256> c{};
-  for (unsigned b = 0; b < 256; ++b) {
-    std::uint8_t k = c_invalid;
-    if (b <= 0x7F) k = c_ascii;
-    else if (b <= 0x8F) k = c_cont_lo;
-    else if (b <= 0x9F) k = c_cont_mid;
-    else if (b <= 0xBF) k = c_cont_hi;
-    else if (b <= 0xC1) k = c_overlong2;
-    else if (b <= 0xDF) k = c_lead2;
-    else if (b == 0xE0) k = c_e0;
-    else if (b == 0xED) k = c_ed;
-    else if (b <= 0xEF) k = c_lead3;
-    else if (b == 0xF0) k = c_f0;
-    else if (b <= 0xF3) k = c_lead4;
-    else if (b == 0xF4) k = c_f4;
-    c[b] = k;
+  for (const class_range& r : class_ranges) {
+    for (unsigned b = r.first; b <= r.last; ++b) c[b] = r.cls;
   }
   return c;
 }

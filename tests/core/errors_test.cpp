@@ -154,8 +154,7 @@ TEST(errors, each_code_compares_equal_to_exactly_its_conditions) {
     const std::error_code ec = row.code;
     for (condition c : all_conditions) {
       EXPECT_EQ(ec == c, contains(row.conditions, c))
-          << label(row.code) << " (" << ec.message() << ") vs condition "
-          << static_cast<int>(c);
+          << label(row.code) << " (" << ec.message() << ") vs condition " << static_cast<int>(c);
       EXPECT_EQ(ec != c, !contains(row.conditions, c)) << label(row.code);
     }
   }
@@ -236,7 +235,6 @@ TEST(errors, docs_list_every_message) {
   const std::string s = text.str();
   for (const auto& row : table()) {
     const std::string m = std::error_code(row.code).message();
-    // Markdown table cells escape '|' and quotes are kept as is.
     EXPECT_NE(s.find(m), std::string::npos) << "docs/errors.md lacks: " << m;
   }
 }

@@ -25,7 +25,7 @@ using wsx::errc;
 using wsx::header_field;
 using namespace wsx::detail;
 
-constexpr std::string_view rfc_key = "dGhlIHNhbXBsZSBub25jZQ==";        // RFC 6455 §1.3
+constexpr std::string_view rfc_key = "dGhlIHNhbXBsZSBub25jZQ==";         // RFC 6455 §1.3
 constexpr std::string_view rfc_accept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";  // RFC 6455 §1.3
 
 http_head parse(http_parser::kind k, std::string_view wire) {
@@ -52,9 +52,7 @@ std::string sample_request(std::string_view headers =
 
 // ---- accept key -------------------------------------------------------------------------------
 
-TEST(handshake, accept_key_matches_rfc_example) {
-  EXPECT_EQ(accept_key(rfc_key), rfc_accept);
-}
+TEST(handshake, accept_key_matches_rfc_example) { EXPECT_EQ(accept_key(rfc_key), rfc_accept); }
 
 // ---- server: accepted requests ----------------------------------------------------------------
 
@@ -86,15 +84,15 @@ TEST(handshake, rfc_sample_request_is_accepted) {
 
 TEST(handshake, tokens_are_case_insensitive_lists_across_repeated_headers) {
   //  header lines                                          →  accepted
-  const auto head = request(sample_request(
-      "Host: h\r\n"
-      "Upgrade: h2c\r\n"
-      "upgrade: WebSocket\r\n"                 // second Upgrade header carries the token
-      "Connection: keep-alive,\t UPGRADE\r\n"  // list with OWS, other case
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-      "Sec-WebSocket-Version: 13\r\n"
-      "Sec-WebSocket-Protocol: a ,b\r\n"
-      "Sec-WebSocket-Protocol: ,c\r\n"));
+  const auto head =
+      request(sample_request("Host: h\r\n"
+                             "Upgrade: h2c\r\n"
+                             "upgrade: WebSocket\r\n"  // second Upgrade header carries the token
+                             "Connection: keep-alive,\t UPGRADE\r\n"  // list with OWS, other case
+                             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                             "Sec-WebSocket-Version: 13\r\n"
+                             "Sec-WebSocket-Protocol: a ,b\r\n"
+                             "Sec-WebSocket-Protocol: ,c\r\n"));
   wsx::upgrade_request req;
   std::string key;
   ASSERT_EQ(check_upgrade_request(head, req, key), std::nullopt);
@@ -126,8 +124,8 @@ struct refusal {
   std::string wire;
   errc ec;
   int status;
-  std::string_view reason;          // a distinctive part of the one-line reason
-  header_field header;              // a header the refusal must carry ({} = none)
+  std::string_view reason;  // a distinctive part of the one-line reason
+  header_field header;      // a header the refusal must carry ({} = none)
 };
 
 const std::string key_line = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
@@ -135,72 +133,131 @@ const std::string proxy = "proxy_set_header Upgrade $http_upgrade";
 
 //  request                                    →  errc, status, reason, header
 const refusal refusals[] = {
-    {"post", "POST /chat HTTP/1.1\r\nHost: h\r\n\r\n", errc::not_get, 405,
-     "method POST not allowed; a WebSocket upgrade must be GET", {"Allow", "GET"}},
+    {"post",
+     "POST /chat HTTP/1.1\r\nHost: h\r\n\r\n",
+     errc::not_get,
+     405,
+     "method POST not allowed; a WebSocket upgrade must be GET",
+     {"Allow", "GET"}},
     {"post_checked_before_host", "PUT / HTTP/1.1\r\n\r\n", errc::not_get, 405, "method PUT", {}},
-    {"http_1_0", "GET /chat HTTP/1.0\r\nHost: h\r\n\r\n", errc::bad_http_version, 400,
+    {"http_1_0",
+     "GET /chat HTTP/1.0\r\nHost: h\r\n\r\n",
+     errc::bad_http_version,
+     400,
      "HTTP/1.0 not supported; a WebSocket upgrade needs HTTP/1.1 (nginx: proxy_http_version 1.1)",
      {}},
-    {"no_host", "GET /chat HTTP/1.1\r\nUpgrade: websocket\r\n\r\n", errc::missing_host, 400,
-     "Host header missing", {}},
-    {"empty_host", "GET /chat HTTP/1.1\r\nHost: \r\n\r\n", errc::missing_host, 400,
-     "Host header missing", {}},
-    {"no_upgrade", sample_request("Host: h\r\nConnection: Upgrade\r\n"), errc::missing_upgrade, 426,
-     "Upgrade: websocket header missing; if a reverse proxy sits in front", {"Upgrade", "websocket"}},
-    {"no_upgrade_hint", sample_request("Host: h\r\n"), errc::missing_upgrade, 426, proxy, {}},
-    {"wrong_upgrade", sample_request("Host: h\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n"),
-     errc::missing_upgrade, 426, "Upgrade: websocket header missing (got \"h2c\")",
+    {"no_host",
+     "GET /chat HTTP/1.1\r\nUpgrade: websocket\r\n\r\n",
+     errc::missing_host,
+     400,
+     "Host header missing",
+     {}},
+    {"empty_host",
+     "GET /chat HTTP/1.1\r\nHost: \r\n\r\n",
+     errc::missing_host,
+     400,
+     "Host header missing",
+     {}},
+    {"no_upgrade",
+     sample_request("Host: h\r\nConnection: Upgrade\r\n"),
+     errc::missing_upgrade,
+     426,
+     "Upgrade: websocket header missing; if a reverse proxy sits in front",
      {"Upgrade", "websocket"}},
-    {"upgrade_with_version_suffix", sample_request("Host: h\r\nUpgrade: websocket/13\r\n"),
-     errc::missing_upgrade, 426, "(got \"websocket/13\")", {}},
-    {"no_connection", sample_request("Host: h\r\nUpgrade: websocket\r\n"),
-     errc::missing_connection_upgrade, 426,
+    {"no_upgrade_hint", sample_request("Host: h\r\n"), errc::missing_upgrade, 426, proxy, {}},
+    {"wrong_upgrade",
+     sample_request("Host: h\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n"),
+     errc::missing_upgrade,
+     426,
+     "Upgrade: websocket header missing (got \"h2c\")",
+     {"Upgrade", "websocket"}},
+    {"upgrade_with_version_suffix",
+     sample_request("Host: h\r\nUpgrade: websocket/13\r\n"),
+     errc::missing_upgrade,
+     426,
+     "(got \"websocket/13\")",
+     {}},
+    {"no_connection",
+     sample_request("Host: h\r\nUpgrade: websocket\r\n"),
+     errc::missing_connection_upgrade,
+     426,
      "Connection: upgrade header missing; if a reverse proxy sits in front",
      {"Upgrade", "websocket"}},
     {"connection_keep_alive",
      sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: keep-alive\r\n"),
-     errc::missing_connection_upgrade, 426,
-     "Connection: upgrade header missing (got \"keep-alive\"); if a reverse proxy", {}},
+     errc::missing_connection_upgrade,
+     426,
+     "Connection: upgrade header missing (got \"keep-alive\"); if a reverse proxy",
+     {}},
     {"connection_upgrade_substring",
      sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: upgrades\r\n"),
-     errc::missing_connection_upgrade, 426, "Connection: upgrade header missing", {}},
-    {"no_version", sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + key_line),
-     errc::bad_version, 426, "Sec-WebSocket-Version header missing; it must be 13",
+     errc::missing_connection_upgrade,
+     426,
+     "Connection: upgrade header missing",
+     {}},
+    {"no_version",
+     sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + key_line),
+     errc::bad_version,
+     426,
+     "Sec-WebSocket-Version header missing; it must be 13",
      {"Sec-WebSocket-Version", "13"}},
     {"version_8",
      sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + key_line +
                     "Sec-WebSocket-Version: 8\r\n"),
-     errc::bad_version, 426, "Sec-WebSocket-Version must be 13 (got \"8\")",
+     errc::bad_version,
+     426,
+     "Sec-WebSocket-Version must be 13 (got \"8\")",
      {"Sec-WebSocket-Version", "13"}},
     {"two_versions",
      sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + key_line +
                     "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Version: 8\r\n"),
-     errc::bad_version, 426, "(got \"13, 8\")", {}},
+     errc::bad_version,
+     426,
+     "(got \"13, 8\")",
+     {}},
     {"no_key",
      sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                     "Sec-WebSocket-Version: 13\r\n"),
-     errc::bad_key, 400, "Sec-WebSocket-Key header missing", {}},
+     errc::bad_key,
+     400,
+     "Sec-WebSocket-Key header missing",
+     {}},
     {"short_key",
      sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                     "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAA\r\n"),
-     errc::bad_key, 400, "Sec-WebSocket-Key must be base64 of 16 bytes (got \"AAAAAAAAAAAAAAAAAAAA\")",
+     errc::bad_key,
+     400,
+     "Sec-WebSocket-Key must be base64 of 16 bytes (got \"AAAAAAAAAAAAAAAAAAAA\")",
      {}},
     {"key_of_17_bytes",
      sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                     "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAAA=\r\n"),
-     errc::bad_key, 400, "Sec-WebSocket-Key must be base64 of 16 bytes", {}},
+     errc::bad_key,
+     400,
+     "Sec-WebSocket-Key must be base64 of 16 bytes",
+     {}},
     {"key_not_base64",
      sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                     "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ!=\r\n"),
-     errc::bad_key, 400, "Sec-WebSocket-Key must be base64 of 16 bytes", {}},
+     errc::bad_key,
+     400,
+     "Sec-WebSocket-Key must be base64 of 16 bytes",
+     {}},
     {"key_non_canonical",
      sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                     "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZR==\r\n"),
-     errc::bad_key, 400, "Sec-WebSocket-Key must be base64 of 16 bytes", {}},
+     errc::bad_key,
+     400,
+     "Sec-WebSocket-Key must be base64 of 16 bytes",
+     {}},
     {"two_keys",
      sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                    "Sec-WebSocket-Version: 13\r\n" + key_line + key_line),
-     errc::bad_key, 400, "Sec-WebSocket-Key must be base64 of 16 bytes", {}},
+                    "Sec-WebSocket-Version: 13\r\n" +
+                    key_line + key_line),
+     errc::bad_key,
+     400,
+     "Sec-WebSocket-Key must be base64 of 16 bytes",
+     {}},
 };
 
 TEST(handshake, refusals_name_the_header_and_the_fix) {
@@ -224,9 +281,9 @@ TEST(handshake, refusals_name_the_header_and_the_fix) {
 }
 
 TEST(handshake, peer_values_in_reasons_are_short_and_printable) {
-  const auto head = request(sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-                                           key_line + "Sec-WebSocket-Version: \xff" +
-                                           std::string(200, '9') + "\r\n"));
+  const auto head =
+      request(sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + key_line +
+                             "Sec-WebSocket-Version: \xff" + std::string(200, '9') + "\r\n"));
   wsx::upgrade_request req;
   std::string key;
   const auto f = check_upgrade_request(head, req, key);
@@ -290,7 +347,7 @@ TEST(handshake, reject_reason_cannot_inject_headers) {
   EXPECT_EQ(out,
             "HTTP/1.1 403 Forbidden\r\n"
             "Content-Type: text/plain; charset=utf-8\r\n"
-            "Content-Length: 29\r\n"
+            "Content-Length: 28\r\n"
             "Connection: close\r\n"
             "\r\n"
             "no  Set-Cookie: x=1    fake\n");
@@ -403,17 +460,25 @@ TEST(handshake, server_answers_refused_by_client) {
   //  server's answer                                              →  errc
   const row rows[] = {
       {"403", "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n", errc::bad_status},
-      {"200", "HTTP/1.1 200 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-              "Content-Length: 0\r\n\r\n", errc::bad_status},
-      {"no_upgrade", "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
-                     "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n", errc::bad_response},
-      {"no_connection", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                        "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n",
+      {"200",
+       "HTTP/1.1 200 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+       "Content-Length: 0\r\n\r\n",
+       errc::bad_status},
+      {"no_upgrade",
+       "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+       "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n",
        errc::bad_response},
-      {"no_accept", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                    "Connection: Upgrade\r\n\r\n", errc::bad_accept},
-      {"wrong_accept", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                       "Connection: Upgrade\r\nSec-WebSocket-Accept: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+      {"no_connection",
+       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+       "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n",
+       errc::bad_response},
+      {"no_accept",
+       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+       "Connection: Upgrade\r\n\r\n",
+       errc::bad_accept},
+      {"wrong_accept",
+       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+       "Connection: Upgrade\r\nSec-WebSocket-Accept: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
        errc::bad_accept},
       {"unoffered_protocol", answer("Sec-WebSocket-Protocol: mqtt\r\n"), errc::bad_subprotocol},
       {"two_protocols", answer("Sec-WebSocket-Protocol: chat, superchat\r\n"),
@@ -442,10 +507,10 @@ TEST(handshake, any_subprotocol_is_refused_when_none_was_offered) {
 // ---- both sides together (properties) ---------------------------------------------------------
 
 std::string random_token() {
-  return "p" + *rc::gen::container<std::string>(
-                   rc::gen::oneOf(rc::gen::inRange('a', static_cast<char>('z' + 1)),
-                                  rc::gen::inRange('0', static_cast<char>('9' + 1)),
-                                  rc::gen::element('-', '.', '_')));
+  return "p" +
+         *rc::gen::container<std::string>(rc::gen::oneOf(
+             rc::gen::inRange('a', static_cast<char>('z' + 1)),
+             rc::gen::inRange('0', static_cast<char>('9' + 1)), rc::gen::element('-', '.', '_')));
 }
 
 RC_GTEST_PROP(handshake, client_request_passes_server_checks_and_answer_passes_client, ()) {
@@ -465,7 +530,8 @@ RC_GTEST_PROP(handshake, client_request_passes_server_checks_and_answer_passes_c
   RC_ASSERT(req.target == opts.target);
   RC_ASSERT(req.path + (req.query.empty() && opts.target.find('?') == std::string::npos
                             ? ""
-                            : "?" + req.query) == opts.target);
+                            : "?" + req.query) ==
+            opts.target);
   RC_ASSERT(req.subprotocols == opts.subprotocols);
 
   wsx::accept_options accept;
@@ -473,8 +539,8 @@ RC_GTEST_PROP(handshake, client_request_passes_server_checks_and_answer_passes_c
     accept.subprotocol = *rc::gen::elementOf(req.subprotocols);
   }
   wsx::opened out;
-  const auto ec = check_upgrade_response(response(build_accept_response(seen_key, accept)), key,
-                                         opts, out);
+  const auto ec =
+      check_upgrade_response(response(build_accept_response(seen_key, accept)), key, opts, out);
   RC_ASSERT(!ec);
   RC_ASSERT(out.subprotocol == accept.subprotocol);
 }
@@ -482,7 +548,8 @@ RC_GTEST_PROP(handshake, client_request_passes_server_checks_and_answer_passes_c
 RC_GTEST_PROP(handshake, only_base64_of_16_bytes_is_a_key, ()) {
   // Any 16 bytes, base64-encoded by a reference written here, are accepted; other lengths are not.
   const auto len = *rc::gen::inRange<std::size_t>(0, 40);
-  const auto raw = *rc::gen::container<std::vector<unsigned char>>(len, rc::gen::arbitrary<unsigned char>());
+  const auto raw =
+      *rc::gen::container<std::vector<unsigned char>>(len, rc::gen::arbitrary<unsigned char>());
   constexpr std::string_view alphabet =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string key;
@@ -494,9 +561,10 @@ RC_GTEST_PROP(handshake, only_base64_of_16_bytes_is_a_key, ()) {
     key += i + 1 < raw.size() ? alphabet[(v >> 6) & 63] : '=';
     key += i + 2 < raw.size() ? alphabet[v & 63] : '=';
   }
-  const auto head = request(sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                                           "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " +
-                                           key + "\r\n"));
+  const auto head =
+      request(sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                             "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " +
+                             key + "\r\n"));
   wsx::upgrade_request req;
   std::string seen;
   const auto f = check_upgrade_request(head, req, seen);

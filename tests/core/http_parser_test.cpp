@@ -52,7 +52,8 @@ outcome parse_cut(kind k, std::size_t limit, std::string_view wire, std::vector<
     o.consumed += n;
     from = to;
     if (o.st != status::need_more) {
-      if (o.st == status::complete) o.rest = std::string(chunk.substr(n)) + std::string(wire.substr(to));
+      if (o.st == status::complete)
+        o.rest = std::string(chunk.substr(n)) + std::string(wire.substr(to));
       break;
     }
   }
@@ -85,8 +86,9 @@ std::string render(const http_head& h) {
 std::vector<header_field> fields(std::initializer_list<header_field> l) { return l; }
 
 bool same_headers(const std::vector<header_field>& a, const std::vector<header_field>& b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                    [](const auto& x, const auto& y) { return x.name == y.name && x.value == y.value; });
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+    return x.name == y.name && x.value == y.value;
+  });
 }
 
 constexpr std::string_view frame = "\x81\x05hello";  // a text frame the client sent right after
@@ -109,9 +111,9 @@ TEST(http_parser, request_head_stops_before_frame_bytes) {
     EXPECT_EQ(o.head.target, "/chat?room=1");
     EXPECT_EQ(o.head.version_major, 1);
     EXPECT_EQ(o.head.version_minor, 1);
-    EXPECT_TRUE(same_headers(o.head.headers, fields({{"Host", "example.com"},
-                                                     {"upgrade", "websocket"},
-                                                     {"Connection", "Upgrade"}})))
+    EXPECT_TRUE(same_headers(
+        o.head.headers,
+        fields({{"Host", "example.com"}, {"upgrade", "websocket"}, {"Connection", "Upgrade"}})))
         << render(o.head);
   }
 }
@@ -135,8 +137,8 @@ TEST(http_parser, header_split_across_feeds_is_joined) {
   // cut inside the name, inside the value, and between CR and LF
   const auto o = parse_cut(kind::request, 1024, wire, {20, 24, 40, 59, 60});
   ASSERT_EQ(o.st, status::complete);
-  EXPECT_TRUE(same_headers(o.head.headers,
-                           fields({{"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}})));
+  EXPECT_TRUE(
+      same_headers(o.head.headers, fields({{"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}})));
   EXPECT_EQ(o.consumed, wire.size());
 }
 
@@ -172,7 +174,8 @@ TEST(http_parser, malformed_requests_are_bad_request_with_llhttp_reason) {
       {"GET / HTTP/1.1\r\nHost: a\r\n\rX", "LF"},
   };
   for (const auto& r : rows) {
-    for (const auto& o : {parse_whole(kind::request, r.wire), parse_bytewise(kind::request, r.wire)}) {
+    for (const auto& o :
+         {parse_whole(kind::request, r.wire), parse_bytewise(kind::request, r.wire)}) {
       EXPECT_EQ(o.st, status::error) << r.wire;
       EXPECT_EQ(o.error, errc::bad_request) << r.wire;
       EXPECT_THAT(o.detail, HasSubstr(r.detail)) << r.wire;
@@ -270,8 +273,8 @@ TEST(http_parser, refusal_with_content_length_reads_body) {
   //  wire: head + "nope\n" + "NEXT"   →  body "nope\n", "NEXT" left over
   const std::string msg =
       "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nnope\n";
-  for (const auto& o : {parse_whole(kind::response, msg + "NEXT"),
-                        parse_bytewise(kind::response, msg + "NEXT")}) {
+  for (const auto& o :
+       {parse_whole(kind::response, msg + "NEXT"), parse_bytewise(kind::response, msg + "NEXT")}) {
     ASSERT_EQ(o.st, status::complete);
     EXPECT_EQ(o.head.status, 403);
     EXPECT_EQ(o.head.body, "nope\n");
@@ -312,9 +315,9 @@ TEST(http_parser, refusal_body_kept_up_to_limit) {
 
 TEST(http_parser, response_without_body_completes_at_head) {
   //  204 and 304 have no body; Content-Length: 0 neither
-  for (const std::string head : {"HTTP/1.1 204 No Content\r\n\r\n",
-                                 "HTTP/1.1 304 Not Modified\r\n\r\n",
-                                 "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n"}) {
+  for (const std::string head :
+       {"HTTP/1.1 204 No Content\r\n\r\n", "HTTP/1.1 304 Not Modified\r\n\r\n",
+        "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n"}) {
     for (const auto& o : {parse_whole(kind::response, head), parse_bytewise(kind::response, head),
                           parse_whole(kind::response, head + "ZZ")}) {
       EXPECT_EQ(o.st, status::complete) << head;
@@ -333,8 +336,8 @@ TEST(http_parser, eof_inside_content_length_body_is_bad_response) {
 }
 
 TEST(http_parser, malformed_response_is_bad_response) {
-  for (const std::string_view wire :
-       {"HTTP/1.1 abc Nope\r\n\r\n", "HTTZ/1.1 101 X\r\n\r\n", "HTTP/1.1 101 OK\r\nA B: c\r\n\r\n"}) {
+  for (const std::string_view wire : {"HTTP/1.1 abc Nope\r\n\r\n", "HTTZ/1.1 101 X\r\n\r\n",
+                                      "HTTP/1.1 101 OK\r\nA B: c\r\n\r\n"}) {
     const auto o = parse_bytewise(kind::response, wire);
     EXPECT_EQ(o.st, status::error) << wire;
     EXPECT_EQ(o.error, errc::bad_response) << wire;
@@ -362,9 +365,9 @@ std::string random_case(const std::string& s) {
 }
 
 std::string random_token(std::size_t min_len) {
-  const auto chars = *rc::gen::container<std::string>(
-      rc::gen::oneOf(rc::gen::inRange('a', static_cast<char>('z' + 1)),
-                     rc::gen::inRange('0', static_cast<char>('9' + 1)), rc::gen::element('-', '_')));
+  const auto chars = *rc::gen::container<std::string>(rc::gen::oneOf(
+      rc::gen::inRange('a', static_cast<char>('z' + 1)),
+      rc::gen::inRange('0', static_cast<char>('9' + 1)), rc::gen::element('-', '_')));
   return std::string(min_len, 'x') + chars;
 }
 
@@ -378,8 +381,8 @@ std::string random_value() {
 
 // Random ascending cut points inside `size`.
 std::vector<std::size_t> random_cuts(std::size_t size) {
-  auto cuts = *rc::gen::container<std::vector<std::size_t>>(
-      rc::gen::inRange<std::size_t>(0, size + 1));
+  auto cuts =
+      *rc::gen::container<std::vector<std::size_t>>(rc::gen::inRange<std::size_t>(0, size + 1));
   std::sort(cuts.begin(), cuts.end());
   return cuts;
 }
@@ -441,7 +444,8 @@ RC_GTEST_PROP(http_parser, response_101_chunking_is_invariant, ()) {
   std::string head = "HTTP/1.1 101 Switching Protocols\r\n";
   const auto extra = *rc::gen::inRange(0, 6);
   for (int i = 0; i < extra; ++i) head += "X-" + random_token(1) + ": " + random_value() + "\r\n";
-  head += random_case("Upgrade") + ": websocket\r\n" + random_case("Connection") + ": upgrade\r\n\r\n";
+  head +=
+      random_case("Upgrade") + ": websocket\r\n" + random_case("Connection") + ": upgrade\r\n\r\n";
   const std::string trailing = *rc::gen::arbitrary<std::string>();
   const std::string wire = head + trailing;
 
@@ -469,6 +473,45 @@ RC_GTEST_PROP(http_parser, refusal_with_body_chunking_is_invariant, ()) {
   RC_ASSERT(whole.rest == trailing);
   check_same(whole, parse_cut(kind::response, 16 * 1024, wire, random_cuts(wire.size())));
   check_same(whole, parse_bytewise(kind::response, wire));
+}
+
+RC_GTEST_PROP(http_parser, damaged_input_gives_the_same_verdict_under_any_chunking, ()) {
+  // A valid request or response with a few bytes overwritten or inserted: whatever the verdict,
+  // it must not depend on how the bytes were cut.
+  const bool is_request = *rc::gen::arbitrary<bool>();
+  std::vector<header_field> sent;
+  std::string wire = is_request
+                         ? random_request(sent)
+                         : "HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\nX-A: b\r\n\r\nabc";
+  const auto edits = *rc::gen::inRange(1, 4);
+  for (int i = 0; i < edits; ++i) {
+    const auto at = *rc::gen::inRange<std::size_t>(0, wire.size());
+    const char c = *rc::gen::oneOf(rc::gen::element(' ', ':', '\r', '\n', '\0', '\t', '"'),
+                                   rc::gen::arbitrary<char>());
+    if (*rc::gen::arbitrary<bool>()) {
+      wire[at] = c;
+    } else {
+      wire.insert(wire.begin() + static_cast<std::ptrdiff_t>(at), c);
+    }
+  }
+  const auto k = is_request ? kind::request : kind::response;
+  const auto whole = parse_cut(k, 16 * 1024, wire, {}, true);
+  for (const auto& other : {parse_cut(k, 16 * 1024, wire, random_cuts(wire.size()), true),
+                            parse_cut(k, 16 * 1024, wire, random_cuts(wire.size()), true)}) {
+    RC_ASSERT(whole.st == other.st);
+    RC_ASSERT(whole.error == other.error);
+    if (whole.st == status::complete) {
+      RC_ASSERT(render(whole.head) == render(other.head));
+      RC_ASSERT(whole.consumed == other.consumed);
+      RC_ASSERT(whole.rest == other.rest);
+    }
+  }
+  std::vector<std::size_t> every;
+  for (std::size_t i = 1; i < wire.size(); ++i) every.push_back(i);
+  const auto bytewise = parse_cut(k, 16 * 1024, wire, every, true);
+  RC_ASSERT(whole.st == bytewise.st);
+  RC_ASSERT(whole.error == bytewise.error);
+  if (whole.st == status::complete) RC_ASSERT(render(whole.head) == render(bytewise.head));
 }
 
 }  // namespace

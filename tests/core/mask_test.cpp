@@ -36,8 +36,7 @@ std::vector<std::byte> pattern(std::size_t n, std::uint32_t seed) {
   return out;
 }
 
-constexpr mask_key test_key = {std::byte{0x37}, std::byte{0xFA}, std::byte{0x21},
-                               std::byte{0x3D}};
+constexpr mask_key test_key = {std::byte{0x37}, std::byte{0xFA}, std::byte{0x21}, std::byte{0x3D}};
 constexpr std::byte canary{0xA5};
 constexpr std::size_t guard = 32;  // canary bytes on each side of the area under test
 
@@ -96,8 +95,7 @@ TEST(mask, copy_masked_matches_reference_everywhere) {
           std::byte* dst = dst_storage.data() + guard + dst_offset;
           ASSERT_EQ(copy_masked(dst, src, n, test_key, phase), (phase + n) % 4);
           ASSERT_TRUE(std::equal(want.begin(), want.end(), dst))
-              << "n=" << n << " phase=" << phase << " src+" << src_offset << " dst+"
-              << dst_offset;
+              << "n=" << n << " phase=" << phase << " src+" << src_offset << " dst+" << dst_offset;
           ASSERT_TRUE(std::equal(original.begin(), original.end(), src)) << "source modified";
           ASSERT_TRUE(std::all_of(dst_storage.begin(), dst_storage.begin() + guard + dst_offset,
                                   [](std::byte b) { return b == canary; }));
@@ -136,14 +134,14 @@ rc::Gen<mask_key> any_key() {
 }
 
 rc::Gen<std::vector<std::byte>> any_bytes() {
-  return rc::gen::map(rc::gen::container<std::vector<std::uint8_t>>(
-                          rc::gen::arbitrary<std::uint8_t>()),
-                      [](const std::vector<std::uint8_t>& v) {
-                        std::vector<std::byte> out(v.size());
-                        std::transform(v.begin(), v.end(), out.begin(),
-                                       [](std::uint8_t b) { return std::byte{b}; });
-                        return out;
-                      });
+  return rc::gen::map(
+      rc::gen::container<std::vector<std::uint8_t>>(rc::gen::arbitrary<std::uint8_t>()),
+      [](const std::vector<std::uint8_t>& v) {
+        std::vector<std::byte> out(v.size());
+        std::transform(v.begin(), v.end(), out.begin(),
+                       [](std::uint8_t b) { return std::byte{b}; });
+        return out;
+      });
 }
 
 RC_GTEST_PROP(mask_prop, masking_twice_restores, ()) {

@@ -297,9 +297,27 @@ TEST(output_queue, queue_reuses_its_block_once_drained) {
   EXPECT_EQ(q.append(1).data(), base);
 }
 
+TEST(output_queue, oversized_blocks_are_freed_once_consumed) {
+  output_queue q;
+  writer w;
+  w.reserve_and_fill(q, 100);
+  w.reserve_and_fill(q, 64 * block);  // a block of its own
+  w.reserve_and_fill(q, 100);
+  q.consume(q.size());
+  // Only standard-size blocks are kept: a 1 MiB buffer must not linger in an idle connection.
+  // The last block stays as the tail and the first is a spare: they take the next two appends.
+  const std::size_t before = allocations.load();
+  w.reserve_and_fill(q, block - 100);
+  w.reserve_and_fill(q, block);
+  EXPECT_EQ(allocations.load(), before);
+  w.reserve_and_fill(q, block);  // no third standard block exists: the big one was not kept
+  EXPECT_EQ(allocations.load(), before + 1);
+  EXPECT_TRUE(holds_pattern(q.pending(), 100 + 64 * block + 100));
+}
+
 // One round of a busy connection: several frames appended, written in partial chunks.
 void send_round(output_queue& q, writer& w, std::size_t round) {
-  w.copy_in(q, 2 + round % 30);          // a small frame header
+  w.copy_in(q, 2 + round % 30);              // a small frame header
   w.copy_in(q, 900 + (round * 37) % 20000);  // a payload, sometimes spanning blocks
   w.reserve_and_fill(q, 14);
   w.copy_in(q, (round * 7919) % 12000);
@@ -380,7 +398,8 @@ void check_against(const output_queue& q, const std::deque<std::byte>& model) {
   std::size_t at = 0;
   for (const bytes_view& range : r) {
     RC_ASSERT(!range.empty());
-    RC_ASSERT(std::equal(range.begin(), range.end(), model.begin() + static_cast<std::ptrdiff_t>(at)));
+    RC_ASSERT(
+        std::equal(range.begin(), range.end(), model.begin() + static_cast<std::ptrdiff_t>(at)));
     at += range.size();
   }
   RC_ASSERT(at <= model.size());
@@ -388,9 +407,10 @@ void check_against(const output_queue& q, const std::deque<std::byte>& model) {
 }
 
 // Every earlier-exposed byte that is still queued holds its value at its old address.
-void check_exposed(const std::map<std::size_t, exposed>& seen,
-                   const std::deque<std::byte>& model, std::size_t consumed) {
-  for (const auto& [position, e] : seen) {
+void check_exposed(const std::map<std::size_t, exposed>& seen, const std::deque<std::byte>& model,
+                   std::size_t consumed) {
+  for (const auto& entry : seen) {
+    const exposed& e = entry.second;
     const std::size_t end = e.position + e.bytes.size();
     if (end <= consumed) continue;
     const std::size_t skip = consumed > e.position ? consumed - e.position : 0;
@@ -404,9 +424,9 @@ RC_GTEST_PROP(output_queue, behaves_like_a_byte_deque, ()) {
   output_queue q;
   std::deque<std::byte> model;
   writer w;
-  std::size_t consumed = 0;  // stream position of model.front()
+  std::size_t consumed = 0;             // stream position of model.front()
   std::map<std::size_t, exposed> seen;  // by position; the longest view seen from there
-  bool capped = false;                   // pending() hit max_ranges at some point
+  bool capped = false;                  // pending() hit max_ranges at some point
 
   auto drop_front = [&](std::size_t n) {
     q.consume(n);

@@ -39,7 +39,7 @@ bool viable(std::uint32_t prefix, int continuation_bytes_left, int length) {
   const std::uint64_t hi = lo | ((std::uint64_t{1} << free_bits) - 1);
   const std::uint64_t a = std::max<std::uint64_t>(lo, min_for_length[length]);
   const std::uint64_t b = std::min<std::uint64_t>(hi, max_for_length[length]);
-  if (a > b) return false;                      // too small (overlong) or too large
+  if (a > b) return false;                       // too small (overlong) or too large
   if (a >= 0xD800 && b <= 0xDFFF) return false;  // only surrogates remain
   return true;
 }
@@ -152,6 +152,7 @@ TEST_P(utf8_vectors, verdict_and_fail_position) {
 constexpr std::nullopt_t none = std::nullopt;  // no byte fails
 
 // Markus Kuhn's UTF-8 decoder capability and stress test, sections 1-5, plus RFC 3629 edges.
+// clang-format off
 INSTANTIATE_TEST_SUITE_P(
     kuhn, utf8_vectors,
     ::testing::Values(
@@ -233,6 +234,7 @@ INSTANTIATE_TEST_SUITE_P(
                            0xA0, 0x80, 0x65, 0x64, 0x69, 0x74, 0x65, 0x64}),
                     12, false}),
     [](const ::testing::TestParamInfo<vector_case>& p) { return std::string(p.param.name); });
+// clang-format on
 
 // ---- state handling --------------------------------------------------------------------------
 TEST(utf8, failure_is_sticky_until_reset) {
@@ -304,8 +306,8 @@ TEST(utf8, fast_path_finds_bad_byte_at_every_offset) {
 TEST(utf8, fast_path_resumes_after_multibyte) {
   // Multi-byte sequences placed so they straddle 8/16/64-byte boundaries, between ASCII runs.
   for (std::size_t pos = 0; pos < 140; ++pos) {
-    auto text = bytes(std::string(pos, 'a') + "\xE2\x82\xAC" + std::string(150, 'b') +
-                      "\xC3\xA9" + std::string(70, 'c'));
+    auto text = bytes(std::string(pos, 'a') + "\xE2\x82\xAC" + std::string(150, 'b') + "\xC3\xA9" +
+                      std::string(70, 'c'));
     EXPECT_TRUE(is_valid_utf8(text)) << pos;
     text.back() = std::byte{0x80};  // a stray continuation byte after the last run
     EXPECT_EQ(first_failing_byte(text), text.size() - 1);
@@ -324,11 +326,10 @@ TEST(utf8, long_ascii_is_valid) {
 // ---- properties ------------------------------------------------------------------------------
 // Bytes biased toward the interesting classes, so random strings get past the first byte often.
 rc::Gen<std::vector<std::byte>> interesting_bytes() {
-  auto byte = rc::gen::oneOf(
-      rc::gen::inRange<int>(0x00, 0x80), rc::gen::inRange<int>(0x80, 0xC0),
-      rc::gen::inRange<int>(0xC0, 0x100),
-      rc::gen::element<int>(0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0x80,
-                            0x8F, 0x90, 0x9F, 0xA0, 0xBF));
+  auto byte = rc::gen::oneOf(rc::gen::inRange<int>(0x00, 0x80), rc::gen::inRange<int>(0x80, 0xC0),
+                             rc::gen::inRange<int>(0xC0, 0x100),
+                             rc::gen::element<int>(0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xED, 0xEF, 0xF0,
+                                                   0xF4, 0xF5, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF));
   return rc::gen::map(rc::gen::container<std::vector<int>>(byte), [](const std::vector<int>& v) {
     std::vector<std::byte> out;
     for (int b : v) out.push_back(static_cast<std::byte>(b));
@@ -342,8 +343,7 @@ rc::Gen<std::uint32_t> scalar_value() {
                                [](std::uint32_t cp) { return cp < 0xD800 || cp > 0xDFFF; });
   return rc::gen::oneOf(rc::gen::inRange<std::uint32_t>(0x20, 0x7F), any,
                         rc::gen::element<std::uint32_t>(0x0, 0x7F, 0x80, 0x7FF, 0x800, 0xD7FF,
-                                                        0xE000, 0xFFFD, 0xFFFF, 0x10000,
-                                                        0x10FFFF));
+                                                        0xE000, 0xFFFD, 0xFFFF, 0x10000, 0x10FFFF));
 }
 
 // Splits `in` at the given cut points (taken modulo size) and feeds the pieces in order.
@@ -386,7 +386,8 @@ RC_GTEST_PROP(utf8_prop, random_bytes_match_reference, ()) {
 
 RC_GTEST_PROP(utf8_prop, random_cuts_give_same_verdict, ()) {
   const auto in = *interesting_bytes();
-  const auto cuts = *rc::gen::container<std::vector<std::size_t>>(rc::gen::arbitrary<std::size_t>());
+  const auto cuts =
+      *rc::gen::container<std::vector<std::size_t>>(rc::gen::arbitrary<std::size_t>());
   const reference_result want = reference_validate(in);
   const piecewise_result got = feed_in_pieces(in, cuts, want.fail_at);
   utf8_validator whole;
@@ -400,14 +401,16 @@ RC_GTEST_PROP(utf8_prop, encoded_scalars_are_valid_in_any_cuts, ()) {
   std::vector<std::byte> in;
   for (std::uint32_t cp : cps) encode(cp, in);
   RC_ASSERT(is_valid_utf8(in));
-  const auto cuts = *rc::gen::container<std::vector<std::size_t>>(rc::gen::arbitrary<std::size_t>());
+  const auto cuts =
+      *rc::gen::container<std::vector<std::size_t>>(rc::gen::arbitrary<std::size_t>());
   const piecewise_result got = feed_in_pieces(in, cuts, std::nullopt);
   RC_ASSERT(got.ok);
   RC_ASSERT(got.complete);
 }
 
 RC_GTEST_PROP(utf8_prop, one_corrupted_byte_matches_reference, ()) {
-  const auto cps = *rc::gen::nonEmpty(rc::gen::container<std::vector<std::uint32_t>>(scalar_value()));
+  const auto cps =
+      *rc::gen::nonEmpty(rc::gen::container<std::vector<std::uint32_t>>(scalar_value()));
   std::vector<std::byte> in;
   for (std::uint32_t cp : cps) encode(cp, in);
   const auto pos = *rc::gen::inRange<std::size_t>(0, in.size());
@@ -424,7 +427,8 @@ RC_GTEST_PROP(utf8_prop, one_corrupted_byte_matches_reference, ()) {
   } else {
     RC_ASSERT(v.complete() == want.complete);
   }
-  const auto cuts = *rc::gen::container<std::vector<std::size_t>>(rc::gen::arbitrary<std::size_t>());
+  const auto cuts =
+      *rc::gen::container<std::vector<std::size_t>>(rc::gen::arbitrary<std::size_t>());
   const piecewise_result got = feed_in_pieces(in, cuts, want.fail_at);
   RC_ASSERT(got.ok == !want.fail_at.has_value());
 }
