@@ -167,8 +167,10 @@ struct connection::impl {
         break;
       }
     }
+    // At EOF, bytes that can no longer be used (after a close frame, or frames behind an
+    // unanswered upgrade) must not keep the connection alive.
     if (eof_ && !has_events() && state_ != connection_state::closed &&
-        (in_pos_ == in_buf_.size() || close_received_))
+        (in_pos_ == in_buf_.size() || close_received_ || hs_ == hs_step::awaiting_app))
       handle_eof(now);
   }
 
@@ -188,6 +190,13 @@ struct connection::impl {
       }
       upgrade_request req;
       auto failure = detail::check_upgrade_request(http_->head(), req, client_key_);
+      if (failure && cfg_.plain_http && failure->ec == errc::missing_upgrade &&
+          !http_->head().header("upgrade")) {
+        push(plain_request(http_->head()));
+        hs_ = hs_step::awaiting_app;
+        plain_ = true;
+        return true;
+      }
       if (failure) {
         server_refuse(*failure, now);
         return true;
@@ -198,6 +207,17 @@ struct connection::impl {
       return true;
     }
     return client_response(st, now);
+  }
+
+  static http_request plain_request(const detail::http_head& head) {
+    http_request r;
+    r.method = head.method;
+    r.target = head.target;
+    const auto q = r.target.find('?');
+    r.path = r.target.substr(0, q);
+    if (q != std::string::npos) r.query = r.target.substr(q + 1);
+    r.headers = head.headers;
+    return r;
   }
 
   bool client_response(detail::http_parser::status st, time_point now) {
@@ -309,10 +329,19 @@ struct connection::impl {
 
   void handle_eof(time_point now) {
     if (state_ == connection_state::connecting) {
-      if (role_ == role::client && http_ && hs_ == hs_step::awaiting_reply &&
-          http_->finish() == detail::http_parser::status::complete) {
-        client_response(detail::http_parser::status::complete, now);
-        return;
+      if (role_ == role::client && http_ && hs_ == hs_step::awaiting_reply) {
+        if (http_->finish() == detail::http_parser::status::complete) {
+          client_response(detail::http_parser::status::complete, now);
+          return;
+        }
+        if (http_->head().status != 0) {  // a head arrived, its body was cut short: report it
+          auto head = http_->head();
+          handshake_failed(errc::bad_status, head.status,
+                           "server answered " + std::to_string(head.status) + " " +
+                               head.reason_phrase + " (body cut short)",
+                           std::move(head.headers), std::move(head.body), now);
+          return;
+        }
       }
       if (role_ == role::client) {
         handshake_failed(errc::eof_without_close, 0,
@@ -357,6 +386,7 @@ struct connection::impl {
   bool close_received_ = false;
   bool initiated_locally_ = false;
   bool send_in_message_ = false;
+  bool plain_ = false;  // the waiting request is plain HTTP (config::plain_http)
   close_code close_code_ = close_code::abnormal;
   std::string close_reason_;
   std::error_code ending_ec_;  // why a clean close was started locally (idle timeout)
@@ -440,7 +470,7 @@ std::optional<event> connection::next_event() {
 
 std::error_code connection::accept(const accept_options& opts, time_point now) {
   auto& m = *impl_;
-  if (m.role_ != role::server || m.hs_ != hs_step::awaiting_app ||
+  if (m.role_ != role::server || m.hs_ != hs_step::awaiting_app || m.plain_ ||
       m.state_ != connection_state::connecting)
     return errc::invalid_state;
   if (!opts.subprotocol.empty() &&
@@ -469,6 +499,37 @@ std::error_code connection::reject(int http_status, std::string_view reason, tim
       return errc::invalid_argument;
   m.queue_raw(detail::build_reject_response(http_status, reason, extra_headers), now);
   m.handshake_failed(errc::upgrade_rejected, http_status, std::string(reason), {}, {}, now);
+  return {};
+}
+
+std::error_code connection::respond(int status, std::span<const header_field> headers,
+                                    std::string_view body, time_point now) {
+  auto& m = *impl_;
+  if (m.role_ != role::server || m.hs_ != hs_step::awaiting_app || !m.plain_ ||
+      m.state_ != connection_state::connecting)
+    return errc::invalid_state;
+  if (status < 100 || status > 599 || status == 101) return errc::invalid_argument;
+  for (const auto& h : headers)
+    if (!detail::valid_header_name(h.name) || !detail::valid_header_value(h.value))
+      return errc::invalid_argument;
+  m.queue_raw(detail::build_http_response(status, headers, body), now);
+  m.hs_ = hs_step::done;
+  m.initiated_locally_ = true;
+  m.finish(close_code::abnormal, "plain HTTP request answered", false, {});
+  return {};
+}
+
+std::error_code connection::send_shared(const shared_message& msg, time_point now) {
+  auto& m = *impl_;
+  if (m.role_ != role::server || m.state_ != connection_state::open || m.close_sent_ ||
+      m.send_in_message_)
+    return errc::invalid_state;
+  if (msg.empty()) return errc::invalid_argument;
+  const auto wire = msg.wire();
+  if (m.would_exceed(wire.size())) return errc::output_limit;
+  const auto before = m.out_.size();
+  m.out_.append_shared(wire, msg.owner());
+  m.note_output_grew(before, now);
   return {};
 }
 
@@ -550,11 +611,11 @@ std::size_t connection::buffered_amount() const noexcept { return impl_->out_.si
 void connection::shrink_to_fit() noexcept {
   auto& m = *impl_;
   if (m.in_pos_ == m.in_buf_.size() && !m.has_events()) {
-    m.in_buf_ = {};
+    std::vector<std::byte>().swap(m.in_buf_);
     m.in_pos_ = 0;
-    m.events_ = {};
+    std::vector<event>().swap(m.events_);
     m.head_ = 0;
-    if (!m.assembled_ && m.assembly_.empty()) m.assembly_ = {};
+    if (!m.assembled_ && m.assembly_.empty()) std::vector<std::byte>().swap(m.assembly_);
   }
   m.out_.shrink_to_fit();
 }

@@ -64,7 +64,7 @@ frame_decoder::item frame_decoder::next(std::span<std::byte> in, std::size_t& co
       }
       const std::size_t need = header_length(hdr_[1]);
       const std::size_t take = std::min(need - hdr_have_, in.size() - pos);
-      std::memcpy(hdr_.data() + hdr_have_, in.data() + pos, take);
+      if (take != 0) std::memcpy(hdr_.data() + hdr_have_, in.data() + pos, take);
       hdr_have_ += take;
       pos += take;
       if (hdr_have_ < need) {
@@ -148,7 +148,7 @@ frame_decoder::item frame_decoder::next(std::span<std::byte> in, std::size_t& co
       in_frame_ = false;
       return control_item({p, n});
     }
-    std::memcpy(ctl_.data() + ctl_have_, p, n);
+    if (n != 0) std::memcpy(ctl_.data() + ctl_have_, p, n);
     ctl_have_ += n;
     if (remaining_ > 0) return {};
     in_frame_ = false;

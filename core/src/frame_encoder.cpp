@@ -46,3 +46,20 @@ void encode_frame(output_queue& out, bool fin, opcode op, bytes_view payload,
 }
 
 }  // namespace wsx::detail
+
+namespace wsx {
+
+shared_message shared_message::make(message_kind kind, bytes_view payload) {
+  const opcode op = kind == message_kind::text ? opcode::text : opcode::binary;
+  const std::size_t hs = detail::frame_header_size(payload.size(), false);
+  auto bytes = std::make_shared<std::vector<std::byte>>(hs + payload.size());
+  detail::write_frame_header(bytes->data(), true, op, payload.size(), nullptr);
+  if (!payload.empty()) std::memcpy(bytes->data() + hs, payload.data(), payload.size());
+  shared_message m;
+  m.bytes_ = std::move(bytes);
+  m.payload_size_ = payload.size();
+  m.kind_ = kind;
+  return m;
+}
+
+}  // namespace wsx

@@ -288,6 +288,19 @@ std::string build_reject_response(int status, std::string_view reason,
   return out;
 }
 
+std::string build_http_response(int status, std::span<const header_field> headers,
+                                std::string_view body) {
+  std::string out = "HTTP/1.1 " + std::to_string(status) + " ";
+  out += status_phrase(status);
+  out += "\r\n";
+  append_header(out, "Content-Length", std::to_string(body.size()));
+  append_header(out, "Connection", "close");
+  for (const auto& f : headers) append_header(out, f.name, f.value);
+  out += "\r\n";
+  out += body;
+  return out;
+}
+
 std::string_view status_phrase(int status) noexcept {
   struct entry {
     int code;

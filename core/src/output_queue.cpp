@@ -16,6 +16,7 @@
 namespace wsx::detail {
 
 std::span<std::byte> output_queue::append(std::size_t n) {
+  if (n == 0) return {};
   if (!blocks_.empty()) {
     block& tail = blocks_.back();
     if (tail.capacity - tail.end >= n) {
@@ -25,8 +26,27 @@ std::span<std::byte> output_queue::append(std::size_t n) {
       return {p, n};
     }
   }
-  if (n == 0) return {};
   return append_to_new_block(n);
+}
+
+void output_queue::append_shared(bytes_view bytes, std::shared_ptr<const void> owner) {
+  if (bytes.empty()) return;
+  if (blocks_.size() == blocks_.capacity()) {
+    blocks_.reserve(std::max<std::size_t>(4, 2 * blocks_.size()));
+    ranges_.reserve(std::min(max_ranges, blocks_.capacity()));
+  }
+  if (!blocks_.empty() && blocks_.back().begin == blocks_.back().end) {
+    recycle(std::move(blocks_.back()));
+    blocks_.pop_back();
+  }
+  // capacity == end: an external block never takes appended bytes.
+  block b;
+  b.owner = std::move(owner);
+  b.ext = bytes.data();
+  b.capacity = bytes.size();
+  b.end = bytes.size();
+  blocks_.push_back(std::move(b));
+  size_ += bytes.size();
 }
 
 void output_queue::append(bytes_view bytes) {
@@ -78,7 +98,7 @@ std::span<std::byte> output_queue::append_to_new_block(std::size_t n) {
 }
 
 void output_queue::recycle(block&& b) noexcept {
-  if (b.capacity != block_size || spare_count_ == max_spares) return;  // `b` frees its buffer
+  if (b.ext || b.capacity != block_size || spare_count_ == max_spares) return;  // `b` frees it
   b.begin = 0;
   b.end = 0;
   spare_[spare_count_++] = std::move(b);
@@ -88,7 +108,7 @@ std::span<const bytes_view> output_queue::pending() const {
   ranges_.clear();
   for (const block& b : blocks_) {
     if (ranges_.size() == max_ranges) break;
-    if (b.end != b.begin) ranges_.emplace_back(b.data.get() + b.begin, b.end - b.begin);
+    if (b.end != b.begin) ranges_.emplace_back(b.base() + b.begin, b.end - b.begin);
   }
   return ranges_;
 }
@@ -108,7 +128,7 @@ void output_queue::consume(std::size_t n) noexcept {
   if (it == blocks_.end() && it != blocks_.begin()) {
     // Everything went: keep a standard-size tail for the next append, offsets reset.
     --it;
-    if (it->capacity == block_size) {
+    if (!it->ext && it->capacity == block_size) {
       it->begin = 0;
       it->end = 0;
     } else {

@@ -716,3 +716,114 @@ RC_GTEST_PROP(connection, chunking_does_not_change_events, ()) {
   RC_ASSERT(run_server_with_cuts(wire, cuts, mode) == whole);
   RC_ASSERT(run_server_with_cuts(wire, bytewise, mode) == whole);
 }
+
+// ---- plain HTTP and shared messages ---------------------------------------------------------------
+
+TEST(connection, plain_http_get_is_reported_and_answered) {
+  fake_clock t;
+  wsx::config cfg;
+  cfg.plain_http = true;
+  wsx::connection c{wsx::role::server, cfg, t.now()};
+  c.receive(bytes("GET /healthz?v=1 HTTP/1.1\r\nHost: x\r\n\r\n"), t.now());
+  auto ev = c.next_event();
+  ASSERT_TRUE(ev);
+  auto* r = std::get_if<wsx::http_request>(&*ev);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->path, "/healthz");
+  EXPECT_EQ(r->query, "v=1");
+  EXPECT_EQ(c.accept({}, t.now()), wsx::errc::invalid_state);
+  const wsx::header_field ct{"Content-Type", "text/plain"};
+  EXPECT_EQ(c.respond(101, {&ct, 1}, "x", t.now()), wsx::errc::invalid_argument);
+  EXPECT_FALSE(c.respond(200, {&ct, 1}, "ok", t.now()));
+  EXPECT_EQ(drain_output(c, t.now()),
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\nContent-Type: "
+            "text/plain\r\n\r\nok");
+  EXPECT_TRUE(c.should_close_transport());
+  EXPECT_EQ(c.respond(200, {}, "again", t.now()), wsx::errc::invalid_state);
+}
+
+TEST(connection, plain_http_off_still_answers_426) {
+  fake_clock t;
+  wsx::connection c{wsx::role::server, {}, t.now()};
+  c.receive(bytes("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), t.now());
+  EXPECT_THAT(text(c.pending_output()), StartsWith("HTTP/1.1 426"));
+  EXPECT_EQ(c.respond(200, {}, "", t.now()), wsx::errc::invalid_state);
+}
+
+TEST(connection, upgrade_requests_are_not_plain_http) {
+  fake_clock t;
+  wsx::config cfg;
+  cfg.plain_http = true;
+  wsx::connection c{wsx::role::server, cfg, t.now()};
+  c.receive(wsx::as_bytes(request), t.now());
+  auto ev = c.next_event();
+  ASSERT_TRUE(ev);
+  EXPECT_TRUE(std::holds_alternative<wsx::upgrade_request>(*ev));
+  EXPECT_EQ(c.respond(200, {}, "", t.now()), wsx::errc::invalid_state);
+}
+
+TEST(connection, shared_message_is_queued_on_many_connections_without_copy) {
+  const auto msg = wsx::shared_message::make(wsx::message_kind::text, wsx::as_bytes("to all"));
+  EXPECT_EQ(wsx::test::str(msg.wire()), server_frame(0x81, "to all"));
+  open_server a;
+  open_server b;
+  EXPECT_FALSE(a.c.send_shared(msg, a.t.now()));
+  EXPECT_FALSE(b.c.send_shared(msg, b.t.now()));
+  EXPECT_EQ(a.c.pending_output()[0].data(), msg.wire().data());  // the same bytes
+  EXPECT_EQ(msg.owner().use_count(), 3);
+  EXPECT_EQ(drain_output(a.c, a.t.now()), server_frame(0x81, "to all"));
+  EXPECT_EQ(msg.owner().use_count(), 2);
+  // Not after a close, not on a client, not inside a fragmented send.
+  b.c.send(wsx::opcode::text, wsx::as_bytes("part"), false, b.t.now());
+  EXPECT_EQ(b.c.send_shared(msg, b.t.now()), wsx::errc::invalid_state);
+  a.c.close(wsx::close_code::normal, "", a.t.now());
+  EXPECT_EQ(a.c.send_shared(msg, a.t.now()), wsx::errc::invalid_state);
+  pair p;
+  p.pump();
+  EXPECT_EQ(p.client.send_shared(msg, p.t.now()), wsx::errc::invalid_state);
+}
+
+TEST(connection, shared_message_respects_the_output_limit) {
+  wsx::config cfg;
+  cfg.max_buffered_output = 10;
+  open_server s{cfg};
+  const auto big = wsx::shared_message::make(wsx::message_kind::binary, wsx::as_bytes("0123456789"));
+  EXPECT_EQ(s.c.send_shared(big, s.t.now()), wsx::errc::output_limit);
+  EXPECT_EQ(s.c.buffered_amount(), 0u);
+}
+
+TEST(connection, eof_ends_a_server_with_an_unanswered_upgrade_and_trailing_bytes) {
+  fake_clock t;
+  wsx::connection c{wsx::role::server, {}, t.now()};
+  c.receive(wsx::as_bytes(request + client_frame(0x81, "x")), t.now());
+  lines log;
+  drain_events(c, log);
+  c.receive_eof(t.now());
+  drain_events(c, log);
+  EXPECT_THAT(log.back(), StartsWith("closed 1006"));
+  EXPECT_EQ(c.state(), wsx::connection_state::closed);
+}
+
+TEST(connection, client_reports_a_refusal_whose_body_was_cut_short) {
+  fake_clock t;
+  wsx::connection c{wsx::role::client, {}, t.now()};
+  ASSERT_FALSE(c.connect({"example.com", "/ws", "", {}, {}}, t.now()));
+  c.receive(bytes("HTTP/1.1 404 Not Found\r\nContent-Length: 100\r\n\r\nshort"), t.now());
+  c.receive_eof(t.now());
+  auto ev = c.next_event();
+  ASSERT_TRUE(ev);
+  auto* r = std::get_if<wsx::rejected>(&*ev);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->ec, wsx::errc::bad_status);
+  EXPECT_EQ(r->status, 404);
+}
+
+TEST(connection, shrink_to_fit_keeps_a_partial_header) {
+  open_server s;
+  const auto frame = client_frame(0x82, std::string(300, 'b'));
+  s.feed(std::string_view(frame).substr(0, 3));  // part of a 16-bit length header
+  s.c.shrink_to_fit();
+  lines log;
+  drain_events(s.c, log);
+  EXPECT_EQ(s.feed(std::string_view(frame).substr(3)), (lines{"chunk binary first last '" + std::string(300, 'b') + "'"}));
+}

@@ -24,6 +24,12 @@ struct config {
   // and queue nothing: the backpressure signal. Control replies (pong, close) are always queued.
   std::size_t max_buffered_output = 64 * 1024 * 1024;
 
+  // ---- plain HTTP ----------------------------------------------------------------------------
+  // Server: when true, a GET without any Upgrade header (a browser asking for a page, a health
+  // check) is reported as an http_request event for connection::respond(), instead of being
+  // answered 426 by the core.
+  bool plain_http = false;
+
   // ---- delivery ------------------------------------------------------------------------------
   // chunks: message_chunk events as bytes arrive (no assembly copy). whole_messages: one
   // message event per message, assembled by the core up to max_message_size.

@@ -18,6 +18,7 @@
 #include "wsx/config.hpp"
 #include "wsx/errors.hpp"
 #include "wsx/events.hpp"
+#include "wsx/shared_message.hpp"
 #include "wsx/types.hpp"
 
 namespace wsx {
@@ -99,6 +100,13 @@ class connection {
   std::error_code reject(int http_status, std::string_view reason, time_point now,
                          std::span<const header_field> extra_headers = {});
 
+  // Answer an http_request (config::plain_http) with `status` (100-599), `headers` (name the
+  // Content-Type yourself) and `body`; the connection then ends (Connection: close) and the
+  // transport closes TCP once the output is written. errc::invalid_state when no http_request is
+  // waiting; errc::invalid_argument for a bad status or header.
+  std::error_code respond(int status, std::span<const header_field> headers, std::string_view body,
+                          time_point now);
+
   // ---- sending -----------------------------------------------------------------------------
   // Queue a data frame (op text/binary to start a message, continuation to go on with it; fin
   // ends the message). Text payloads are not validated: sending valid UTF-8 is the caller's job.
@@ -114,6 +122,10 @@ class connection {
   std::error_code send_binary(bytes_view data, time_point now) {
     return send(opcode::binary, data, true, now);
   }
+  // Server only: queue a whole message encoded once by shared_message::make(), without copying
+  // its bytes (they stay shared until written). Same errors as send(); errc::invalid_state on a
+  // client (client frames need a fresh mask each) or while a fragmented send is unfinished.
+  std::error_code send_shared(const shared_message& msg, time_point now);
   // Queue a ping (payload <= 125 bytes, else errc::invalid_argument). errc::invalid_state when
   // not open or after a close was sent; errc::output_limit as for send().
   std::error_code ping(bytes_view payload, time_point now);

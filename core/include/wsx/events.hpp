@@ -29,6 +29,10 @@ struct upgrade_request {
   std::optional<std::string_view> header(std::string_view name) const noexcept;
 };
 
+// Server only, with config::plain_http: a GET that is not a WebSocket upgrade. Answer with
+// connection::respond() (or reject()). Fields as in upgrade_request; no subprotocols/extensions.
+struct http_request : upgrade_request {};
+
 // The opening handshake finished: data may flow.
 struct opened {
   std::string subprotocol;                // empty if none was agreed
@@ -86,7 +90,7 @@ struct closed {
   std::error_code ec;
 };
 
-using event = std::variant<upgrade_request, opened, rejected, message_chunk, message,
+using event = std::variant<upgrade_request, http_request, opened, rejected, message_chunk, message,
                            ping_received, pong_received, close_received, closed>;
 
 }  // namespace wsx

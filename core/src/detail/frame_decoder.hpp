@@ -74,7 +74,6 @@ class frame_decoder {
   mask_key key_{};
   std::size_t key_phase_ = 0;
   std::uint64_t remaining_ = 0;
-  bool frame_first_piece_ = false;
   // control frame assembly
   std::array<std::byte, 125> ctl_{};
   std::size_t ctl_have_ = 0;

@@ -7,6 +7,7 @@
 
 #include "detail/mask.hpp"
 #include "detail/output_queue.hpp"
+#include "wsx/shared_message.hpp"
 #include "wsx/types.hpp"
 
 namespace wsx::detail {

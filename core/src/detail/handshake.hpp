@@ -104,6 +104,10 @@ std::string build_accept_response(std::string_view client_key, const accept_opti
 // `extra` headers, and the body `reason` + "\n".
 std::string build_reject_response(int status, std::string_view reason,
                                   std::span<const header_field> extra);
+// "HTTP/1.1 <status> <phrase>" with Content-Length, Connection: close, `headers` (the caller
+// names the Content-Type), and `body` as is. For plain HTTP answers (config::plain_http).
+std::string build_http_response(int status, std::span<const header_field> headers,
+                                std::string_view body);
 // The standard reason phrase for `status` ("Bad Request", "Upgrade Required", ...).
 std::string_view status_phrase(int status) noexcept;
 

@@ -24,6 +24,9 @@ class output_queue {
   // counted in size() at once. A request larger than block_size gets a block of its own.
   std::span<std::byte> append(std::size_t n);
   void append(bytes_view bytes);
+  // Queues `bytes` without copying them: `owner` keeps them alive until they are consumed. Used
+  // for frames encoded once and sent on many connections (broadcast).
+  void append_shared(bytes_view bytes, std::shared_ptr<const void> owner);
 
   // The queued bytes as ranges in order (at most max_ranges of them). Valid until the next
   // non-const call.
@@ -38,6 +41,9 @@ class output_queue {
  private:
   struct block {
     std::unique_ptr<std::byte[]> data;
+    std::shared_ptr<const void> owner;  // external block: keeps `ext` alive
+    const std::byte* ext = nullptr;     // external block: its bytes (data is null)
+    const std::byte* base() const noexcept { return ext ? ext : data.get(); }
     std::size_t capacity = 0;
     std::size_t begin = 0;  // first unconsumed byte
     std::size_t end = 0;    // one past the last appended byte
