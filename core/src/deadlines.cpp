@@ -12,7 +12,7 @@ void deadlines::arm_after(deadline d, time_point now, duration after) noexcept {
     return;
   }
   // Saturate instead of overflowing for huge durations.
-  at_[index(d)] = (never - now < after) ? never - duration(1) : now + after;
+  at_[index(d)] = (now >= never - after) ? never - duration(1) : now + after;
 }
 
 bool deadlines::due(deadline d, time_point now) const noexcept {

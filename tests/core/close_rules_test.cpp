@@ -182,6 +182,7 @@ TEST(close_rules, check_request_reason_must_be_utf8) {
   EXPECT_EQ(check_close_request(close_code::normal, "bye \xE2\x82"), errc::invalid_argument);
   EXPECT_EQ(check_close_request(close_code::normal, "\xED\xA0\x80"), errc::invalid_argument);
   EXPECT_EQ(check_close_request(close_code::normal, "\xC3\xA9"), errc{});
+  EXPECT_EQ(check_close_request(close_code::normal, std::string_view{}), errc{});
 }
 
 // ---- write_close_payload ------------------------------------------------------------------------

@@ -53,7 +53,7 @@ class frame_decoder {
 
   errc error() const noexcept { return error_; }
   bool failed() const noexcept { return failed_; }
-  // True while a fragmented message is unfinished.
+  // True while a message is unfinished (fragments to come, or the rest of a frame's payload).
   bool in_message() const noexcept { return in_message_; }
 
  private:
