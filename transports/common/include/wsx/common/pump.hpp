@@ -1,0 +1,371 @@
+// The transport-independent half of a session: drives one wsx::connection for a transport that
+// brings only a socket, one timer and a wake-up.
+//
+// Theory of operation: a transport (Asio, libevent) owns one `pump` per TCP connection and
+// implements `transport_io` for it. The transport reports what happened (bytes read, EOF, the
+// timer fired, a write finished, a wake-up arrived) and the pump does the rest on the
+// connection's loop: it feeds the core, dispatches every core event to the application's
+// handlers, answers the upgrade (through the hook, possibly deferred), enforces the backpressure
+// policy, fires the drain handler, keeps the stats and the connection table, and then tells the
+// transport what to do next through `transport_io`: write these ranges, arm the timer at T,
+// resume reading, close the socket. Calls from other threads (a session handle's send, a
+// deferred upgrade's answer) are queued in the pump's mailbox and applied on the loop after a
+// single wake-up, so per-thread order is kept and the transport needs no locks of its own.
+//
+// The end of a session is one code path whatever ended it (close frame, protocol error, any
+// deadline, TCP reset, shutdown, the transport being torn down): the table entry is erased, the
+// stats are counted and the close handler runs, exactly once. If the pump is destroyed before
+// that happened (its event loop was destroyed), its destructor does it.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <variant>
+#include <vector>
+
+#include "wsx/common/connection_table.hpp"
+#include "wsx/common/policy.hpp"
+#include "wsx/common/session.hpp"
+#include "wsx/common/stats.hpp"
+#include "wsx/config.hpp"
+#include "wsx/connection.hpp"
+#include "wsx/events.hpp"
+#include "wsx/shared_message.hpp"
+#include "wsx/types.hpp"
+
+namespace wsx {
+
+class pump;
+
+// ---- application handlers ------------------------------------------------------------------
+// Run on the session's loop (its strand), one at a time per session; never two at once for one
+// session. Spans and string_views are valid until the handler returns; copy what you keep.
+// Calling the session's members (send, close…) from inside a handler is fine. Every handler may
+// be left empty. Handlers should not throw: an exception leaves the pump through the transport.
+struct session_handlers {
+  // The upgrade finished: the session may send. `opened` holds the agreed subprotocol (and, on a
+  // client, the server's 101 response headers).
+  std::function<void(const session_ptr&, const opened&)> on_open;
+  // A whole message (config::delivery == whole_messages, the transports' default).
+  std::function<void(const session_ptr&, message_kind, bytes_view)> on_message;
+  // Part of a message as it arrives (config::delivery == chunks): streaming delivery.
+  std::function<void(const session_ptr&, const message_chunk&)> on_chunk;
+  // A ping arrived (its pong is already queued) / a pong arrived.
+  std::function<void(const session_ptr&, bytes_view)> on_ping;
+  std::function<void(const session_ptr&, bytes_view)> on_pong;
+  // buffered_amount() fell to backpressure_policy::low_water_mark or below after having been
+  // above it: a good moment to resume sending.
+  std::function<void(const session_ptr&)> on_drain;
+  // The session ended, exactly once: the peer's (or our) close code and reason, and `ec` saying
+  // why when it was not a normal closing handshake (errc::heartbeat_timeout,
+  // errc::eof_without_close, errc::write_timeout, a handshake error on a client…). The session
+  // is already out of the connection table and its commands return errc::closed.
+  std::function<void(const session_ptr&, close_code, std::string_view reason, std::error_code)>
+      on_close;
+  // Client only: the connection never opened (name resolution, TCP, TLS — e.g. "certificate
+  // verify failed" — or the server refused the upgrade: then status, headers and body are the
+  // server's response). Runs just before on_close.
+  std::function<void(const session_ptr&, const rejected&)> on_connect_error;
+};
+
+// ---- the server's upgrade hook ---------------------------------------------------------------
+
+// What the hook answers: accept (with a user id for the connection table, an optional
+// subprotocol and extra 101 headers), reject (HTTP status 400-599 and a one-line reason sent as
+// the body), or defer (answer later through upgrade_context::defer()).
+struct upgrade_decision {
+  enum class verdict : std::uint8_t { accept, reject, defer };
+  verdict what = verdict::accept;
+  std::string user_id;                // accept: the session's user_id(), "" for none
+  std::string subprotocol;            // accept: "" or one of the request's offers
+  int status = 0;                     // reject
+  std::string reason;                 // reject
+  std::vector<header_field> headers;  // accept: added to the 101; reject: to the error response
+
+  static upgrade_decision accept(std::string user_id = {}, std::string subprotocol = {},
+                                 std::vector<header_field> headers = {});
+  static upgrade_decision reject(int status, std::string reason,
+                                 std::vector<header_field> headers = {});
+  static upgrade_decision defer();
+};
+
+// The answer to a deferred upgrade, for any thread. Copyable; the first answer that reaches the
+// connection wins and later ones are ignored. If nobody answers before config::handshake_timeout,
+// the core refuses the upgrade with 503 on its own.
+class pending_upgrade {
+ public:
+  pending_upgrade() = default;
+  // Queue the answer on the connection's loop. Returns errc::closed when the connection is gone,
+  // errc::invalid_argument for a `defer` decision, otherwise success — the answer is applied
+  // asynchronously and ignored if the handshake has ended meanwhile (deadline, peer gone).
+  std::error_code complete(upgrade_decision d) const;
+  std::error_code accept(std::string user_id = {}, std::string subprotocol = {},
+                         std::vector<header_field> headers = {}) const {
+    return complete(upgrade_decision::accept(std::move(user_id), std::move(subprotocol),
+                                             std::move(headers)));
+  }
+  std::error_code reject(int status, std::string reason,
+                         std::vector<header_field> headers = {}) const {
+    return complete(upgrade_decision::reject(status, std::move(reason), std::move(headers)));
+  }
+
+ private:
+  friend class upgrade_context;
+  explicit pending_upgrade(std::weak_ptr<pump> p) noexcept : pump_(std::move(p)) {}
+  std::weak_ptr<pump> pump_;
+};
+
+// What the hook sees. Valid only during the hook call; copy what you keep.
+class upgrade_context {
+ public:
+  upgrade_context(const upgrade_request& req, std::string_view remote, std::weak_ptr<pump> p)
+      : request_(req), remote_(remote), pump_(std::move(p)) {}
+  // Path, query, headers, offered subprotocols (upgrade_request::header() looks one up).
+  const upgrade_request& request() const noexcept { return request_; }
+  // "ip:port" of the peer.
+  std::string_view remote_endpoint() const noexcept { return remote_; }
+  // A handle to answer later from any thread; return upgrade_decision::defer() from the hook.
+  pending_upgrade defer() const { return pending_upgrade(pump_); }
+
+ private:
+  const upgrade_request& request_;
+  std::string_view remote_;
+  std::weak_ptr<pump> pump_;
+};
+
+using upgrade_hook = std::function<upgrade_decision(const upgrade_context&)>;
+
+// A plain HTTP answer (config::plain_http): name the Content-Type in `headers` yourself.
+struct http_response {
+  int status = 404;
+  std::vector<header_field> headers;
+  std::string body;
+};
+using http_handler =
+    std::function<http_response(const http_request&, std::string_view remote_endpoint)>;
+
+// ---- what every session of one server (or client) shares -----------------------------------
+// Filled before the first connection starts and never changed afterwards (only the counter).
+struct pump_context {
+  role side = role::server;
+  config cfg;
+  session_handlers handlers;
+  upgrade_hook on_upgrade;  // server; empty: accept every upgrade with user id ""
+  http_handler on_http;     // server, with cfg.plain_http; empty: 404 for every plain request
+  backpressure_policy backpressure;
+  std::shared_ptr<connection_table> table;  // may be null: no table
+  std::shared_ptr<stats> counters;          // may be null: no stats
+  // Messages refused by the backpressure policy (both actions count here).
+  std::atomic<std::uint64_t> messages_dropped{0};
+};
+
+// ---- the transport side ----------------------------------------------------------------------
+
+// The outcome of transport_io::write().
+struct write_result {
+  std::size_t written = 0;  // bytes taken from the front of the ranges and already sent
+  bool in_flight = false;   // an operation is outstanding: expect pump::on_write_complete()
+  std::error_code error;    // the socket failed: the pump ends the connection
+};
+
+// Implemented by each transport for each connection. The pump calls these on the loop only, and
+// never again after close_now() or close_gracefully().
+class transport_io {
+ public:
+  // Write from the front of `out` (ranges valid until the next call on the pump). Either send
+  // what the socket takes now (written, possibly partial), or start one asynchronous operation
+  // (in_flight) whose end the transport reports with pump::on_write_complete(n, ec, now); n may
+  // be 0 for "the socket is writable again". The pump never has two writes outstanding.
+  virtual write_result write(const output_view& out) = 0;
+  // The read loop stopped because pump::should_read() said so for backpressure; start it again.
+  virtual void resume_reading() = 0;
+  // Arm the connection's one timer for `at` (replacing any earlier arming), or disarm it.
+  // When it fires, call pump::on_timer(now). The pump calls this only when the time changed.
+  virtual void set_timer(std::optional<time_point> at) = 0;
+  // Everything is written and the session has ended: close the socket politely (TCP: shut down
+  // the sending side, drain input until the peer's FIN or a short linger; TLS: close_notify).
+  virtual void close_gracefully() = 0;
+  // Close the socket now (errors, aborts). Outstanding operations end without calling back.
+  virtual void close_now() = 0;
+  // True on the thread currently running this connection's loop (inside its strand).
+  virtual bool on_loop_thread() const noexcept = 0;
+  // From any thread: make the loop call pump::on_wake(now) soon. The pump calls it at most once
+  // until on_wake runs.
+  virtual void wake() = 0;
+
+ protected:
+  ~transport_io() = default;
+};
+
+// ---- the pump ---------------------------------------------------------------------------------
+class pump {
+ public:
+  // The handshake deadline starts at `now`. `remote_endpoint` is "ip:port" of the peer.
+  pump(std::shared_ptr<pump_context> ctx, transport_io& io, std::string remote_endpoint,
+       time_point now);
+  ~pump();
+  pump(const pump&) = delete;
+  pump& operator=(const pump&) = delete;
+
+  // Call once on the loop, right after construction. `self` points at this pump and owns the
+  // transport (an aliasing shared_ptr): session handles and pending upgrades keep a weak
+  // reference to it. Arms the timer; a client's session handle exists from here on.
+  void start(const std::shared_ptr<pump>& self);
+  // The session handle: a client's from start(), a server's once the upgrade is accepted;
+  // null before.
+  const std::shared_ptr<session>& handle() const noexcept { return handle_; }
+
+  // ---- transport → pump, on the loop ----------------------------------------------------------
+  // Client: TCP (and TLS) are up. Queues the upgrade request built from `opts` and starts.
+  void on_connected(const client_options& opts, time_point now);
+  // Client: the connection could not be set up (resolve, connect, TLS handshake). Reports
+  // on_connect_error and on_close, then close_now().
+  void on_connect_failed(std::error_code ec, std::string reason, time_point now);
+  // Bytes read from the socket (any size; the buffer may be reused once this returns).
+  void on_input(bytes_view in, time_point now);
+  // The peer closed TCP, or a read failed (reset).
+  void on_eof(time_point now);
+  // The timer armed with set_timer() fired (early or late is harmless).
+  void on_timer(time_point now);
+  // The write reported `in_flight` finished having sent `n` bytes, or failed with `ec`.
+  void on_write_complete(std::size_t n, std::error_code ec, time_point now);
+  // The wake-up requested with transport_io::wake() arrived.
+  void on_wake(time_point now);
+  // Server shutdown: an open session gets close 1001; a deferred upgrade is refused with 503; a
+  // handshake still being read is dropped.
+  void shutdown(time_point now);
+  // Drop the connection now: the session ends (1006) and the socket closes.
+  void abort(time_point now);
+
+  // The read loop asks before each read. False: stop reading. When false because of
+  // backpressure (the peer is not taking our output), the pump calls resume_reading() later.
+  bool should_read();
+  // The read loop found no more input for now: a quiet moment to free idle buffers.
+  void on_read_idle() noexcept;
+  // True once close_gracefully() or close_now() was called: nothing more to do for the pump.
+  bool finished() const noexcept { return transport_closing_; }
+
+  // ---- commands, from any thread (session handles, pending upgrades) --------------------------
+  // On the loop they run at once and return the core's answer; from another thread the payload
+  // is copied, queued, and applied on the loop in order (errors there are counted, not
+  // returned). errc::closed after the session ended; errc::output_limit when the backpressure
+  // policy refused the message.
+  std::error_code send(message_kind kind, bytes_view payload);
+  std::error_code send_shared(const shared_message& msg);
+  std::error_code ping(bytes_view payload);
+  std::error_code close(close_code code, std::string_view reason);
+  std::error_code complete_upgrade(upgrade_decision d);
+  // Bytes queued for the socket, including commands not yet applied on the loop.
+  std::size_t buffered_amount() const noexcept;
+
+ private:
+  struct send_cmd {
+    message_kind kind;
+    std::vector<std::byte> payload;
+  };
+  struct shared_cmd {
+    shared_message msg;
+  };
+  struct ping_cmd {
+    std::vector<std::byte> payload;
+  };
+  struct close_cmd {
+    close_code code;
+    std::string reason;
+  };
+  struct upgrade_cmd {
+    upgrade_decision decision;
+  };
+  using command = std::variant<send_cmd, shared_cmd, ping_cmd, close_cmd, upgrade_cmd>;
+
+  // Loop-side work.
+  void settle(time_point now);
+  void dispatch(event& ev, time_point now);
+  void on_upgrade_request(upgrade_request& req, time_point now);
+  void on_http_request(const http_request& req, time_point now);
+  void apply_decision(upgrade_decision& d, time_point now);
+  void on_opened(const opened& ev);
+  void on_closed(const closed& ev);
+  void finalize(close_code code, std::string_view reason, std::error_code ec);
+  // Writes what the core has queued. True when the socket failed (the core got receive_eof).
+  bool flush(time_point now);
+  void update_timer();
+  void begin_close();
+  void note_buffered() noexcept;
+  void consumed(std::size_t n, time_point now);
+  void apply_mail(time_point now);
+  void apply(command& cmd, time_point now);
+  std::error_code send_now(message_kind kind, bytes_view payload, time_point now);
+  std::error_code send_shared_now(const shared_message& msg, time_point now);
+  std::error_code refused(std::error_code ec, time_point now);
+  std::error_code post(command cmd, std::size_t bytes);
+  std::error_code admit(std::size_t bytes);
+  // After a command ran on the loop outside settle(): drain events, write, re-arm.
+  void after_command(time_point now);
+
+  std::shared_ptr<pump_context> ctx_;
+  transport_io& io_;
+  std::string remote_;
+  connection conn_;
+  std::weak_ptr<pump> self_;
+  std::shared_ptr<session> handle_;
+  std::optional<time_point> armed_;  // what set_timer() was last told
+  std::size_t read_pause_bytes_;
+
+  bool started_ = false;
+  bool settling_ = false;
+  bool connected_ = false;         // a client's socket is up (servers: always)
+  bool upgrade_pending_ = false;   // server: upgrade_request seen, not answered yet
+  bool opened_ = false;            // the upgrade succeeded (counted open, inserted in the table)
+  bool finalized_ = false;         // the session's end was processed
+  bool write_in_flight_ = false;
+  bool write_failed_ = false;
+  bool read_paused_ = false;
+  bool congested_ = false;  // buffered output rose above the low-water mark (drain pending)
+  bool transport_closing_ = false;
+
+  // Mailbox: commands from other threads, applied on the loop.
+  mutable std::mutex mail_mutex_;
+  std::vector<command> mail_;
+  bool wake_pending_ = false;                 // guarded by mail_mutex_
+  std::atomic<bool> has_mail_{false};         // mail_ is not empty (a lock-free hint)
+  std::atomic<std::size_t> posted_bytes_{0};  // payload bytes waiting in mail_
+  std::atomic<std::size_t> buffered_{0};      // conn_.buffered_amount() as of the last settle
+  std::atomic<bool> ended_{false};            // the session's end was processed (any thread)
+};
+
+// The session handle every transport hands to applications (see wsx::session): a weak reference
+// to the pump, so that it never keeps a finished connection's memory alive.
+class pump_session final : public session {
+ public:
+  pump_session(std::string user_id, std::string remote_endpoint, std::weak_ptr<pump> p);
+  ~pump_session() override;
+
+  std::error_code send(message_kind kind, bytes_view payload) override;
+  std::error_code send_shared(const shared_message& msg) override;
+  std::error_code ping(bytes_view payload) override;
+  std::error_code close(close_code code, std::string_view reason) override;
+  std::size_t buffered_amount() const noexcept override;
+  std::string remote_endpoint() const override { return remote_; }
+
+  // Handles alive in the process (tests use it to prove that no session leaks).
+  static std::size_t live_count() noexcept { return live_.load(std::memory_order_acquire); }
+
+ private:
+  friend class pump;
+  void end() noexcept { mark_ended(); }
+
+  std::string remote_;
+  std::weak_ptr<pump> pump_;
+  static inline std::atomic<std::size_t> live_{0};
+};
+
+}  // namespace wsx

@@ -1,0 +1,63 @@
+// The transport-independent face of one live WebSocket session: what the connection table,
+// broadcast and application code use, whatever transport (Asio, libevent) carries it.
+//
+// Every member is safe to call from any thread. After the session has ended, every command
+// returns wsx::errc::closed and does nothing — never a crash, never a write to a closed socket.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "wsx/errors.hpp"
+#include "wsx/shared_message.hpp"
+#include "wsx/types.hpp"
+
+namespace wsx {
+
+class session : public std::enable_shared_from_this<session> {
+ public:
+  virtual ~session() = default;
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+
+  // Queue a whole message. errc::closed after the end; errc::output_limit when the server's
+  // backpressure policy dropped it (see the transport's server options).
+  virtual std::error_code send(message_kind kind, bytes_view payload) = 0;
+  std::error_code send_text(std::string_view text) { return send(message_kind::text, as_bytes(text)); }
+  // Queue a message encoded once for many sessions (broadcast): no copy of its bytes.
+  virtual std::error_code send_shared(const shared_message& msg) = 0;
+  virtual std::error_code ping(bytes_view payload) = 0;
+  // Start the closing handshake (code and reason as for wsx::connection::close).
+  virtual std::error_code close(close_code code, std::string_view reason) = 0;
+  // Bytes queued for the socket (a snapshot; it changes as the writer drains).
+  virtual std::size_t buffered_amount() const noexcept = 0;
+  // "ip:port" of the peer, as seen at accept/connect time.
+  virtual std::string remote_endpoint() const = 0;
+
+  // The user this session was accepted for (empty when the upgrade hook named none), and a
+  // process-unique id. Both are fixed for the session's life.
+  const std::string& user_id() const noexcept { return user_id_; }
+  std::uint64_t id() const noexcept { return id_; }
+  // False once the session has ended (its close handler has run or is running).
+  bool is_open() const noexcept { return open_.load(std::memory_order_acquire); }
+
+ protected:
+  explicit session(std::string user_id)
+      : user_id_(std::move(user_id)), id_(next_id_.fetch_add(1, std::memory_order_relaxed) + 1) {}
+  void mark_ended() noexcept { open_.store(false, std::memory_order_release); }
+
+ private:
+  std::string user_id_;
+  std::uint64_t id_;
+  std::atomic<bool> open_{true};
+  static inline std::atomic<std::uint64_t> next_id_{0};
+};
+
+using session_ptr = std::shared_ptr<session>;
+
+}  // namespace wsx

@@ -1,0 +1,102 @@
+// Server counters: plain atomics any thread may bump (relaxed increments; nothing orders them
+// against each other), a snapshot of plain values, and a readable report for /stats or logs.
+//
+// A transport owns one `stats` per server and calls the count_* commands from its accept,
+// upgrade, read, write and close paths. The counters are public for direct reads; prefer the
+// commands for writes, which pick the right bucket.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <system_error>
+
+#include "wsx/errors.hpp"
+#include "wsx/types.hpp"
+
+namespace wsx {
+
+namespace stats_buckets {
+// handshakes_rejected[v] counts core rejections with errc value v; [0] counts codes outside the
+// enum as known when this was built.
+inline constexpr std::size_t errc_slots = static_cast<std::size_t>(errc::eof_without_close) + 1;
+// app_rejected[c] counts application rejections with status c·100..c·100+99 for c in 1..5;
+// [0] counts statuses outside 100-599.
+inline constexpr std::size_t status_classes = 6;
+// closes[i] counts close code 1000+i for i in 0..15; [16] counts every other code.
+inline constexpr std::size_t close_slots = 17;
+}  // namespace stats_buckets
+
+// Plain values copied out of `stats`. Counters are read one by one, so the snapshot is not an
+// atomic cut: a message counted while it was taken may show in one counter and not another.
+struct stats_snapshot {
+  std::uint64_t open_connections = 0;
+  std::uint64_t users = 0;  // not counted by `stats`: fill from connection_table::user_count()
+  std::uint64_t handshakes_accepted = 0;
+  std::array<std::uint64_t, stats_buckets::errc_slots> handshakes_rejected{};
+  std::array<std::uint64_t, stats_buckets::status_classes> app_rejected{};
+  std::uint64_t messages_in = 0;
+  std::uint64_t messages_out = 0;
+  std::uint64_t bytes_in = 0;
+  std::uint64_t bytes_out = 0;
+  std::array<std::uint64_t, stats_buckets::close_slots> closes{};
+  std::uint64_t heartbeat_timeouts = 0;
+  std::uint64_t write_timeouts = 0;
+
+  // Sum of every rejection bucket, core and application.
+  std::uint64_t handshakes_rejected_total() const noexcept;
+  // Sum of every close bucket.
+  std::uint64_t closes_total() const noexcept;
+};
+
+struct stats {
+  using counter = std::atomic<std::uint64_t>;
+
+  counter open_connections{0};  // gauge: count_open() adds one, count_close() takes it back
+  counter handshakes_accepted{0};
+  std::array<counter, stats_buckets::errc_slots> handshakes_rejected{};
+  std::array<counter, stats_buckets::status_classes> app_rejected{};
+  counter messages_in{0};
+  counter messages_out{0};
+  counter bytes_in{0};   // wire bytes read from sockets (frames and handshakes)
+  counter bytes_out{0};  // wire bytes written to sockets
+  std::array<counter, stats_buckets::close_slots> closes{};
+  counter heartbeat_timeouts{0};
+  counter write_timeouts{0};
+
+  // A session opened (upgrade done). Pair every call with exactly one count_close().
+  void count_open() noexcept;
+  // A session that count_open() counted has ended with close `code` (the `closed` event's code)
+  // and error `ec` (its ec; clear for a clean close). Takes the gauge down one, counts the code,
+  // and counts errc::heartbeat_timeout / errc::write_timeout in their own counters.
+  void count_close(close_code code, std::error_code ec = {}) noexcept;
+  void count_handshake_accepted() noexcept;
+  // The core refused an upgrade with `reason` (the `rejected` event's errc).
+  void count_handshake_rejected(errc reason) noexcept;
+  // The application's upgrade hook refused an upgrade with `http_status`.
+  void count_app_rejected(int http_status) noexcept;
+  // `n` whole messages received / queued for sending (n > 1 for a broadcast).
+  void count_messages_in(std::uint64_t n = 1) noexcept;
+  void count_messages_out(std::uint64_t n = 1) noexcept;
+  // Socket reads and writes that moved `n` bytes.
+  void count_bytes_in(std::uint64_t n) noexcept;
+  void count_bytes_out(std::uint64_t n) noexcept;
+
+  // Copies every counter; `users` is left 0 for the caller to fill.
+  stats_snapshot snapshot() const noexcept;
+};
+
+// A multi-line report: one "name value" line per counter, and under handshakes_rejected and
+// closes one indented "value  meaning" line per non-zero bucket, e.g.
+//   open_connections 12
+//   handshakes_rejected 3
+//     2  426 Upgrade: websocket header missing (a proxy may have dropped it)
+//     1  application 4xx
+//   closes 4
+//     4  1000 normal
+// Ends with a newline.
+std::string to_text(const stats_snapshot& s);
+
+}  // namespace wsx

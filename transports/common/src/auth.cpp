@@ -1,0 +1,669 @@
+// Bearer tokens and HS256 JWT verification.
+//
+// verify_hs256 runs the checks cheapest-and-least-trusting first: size and shape, strict
+// base64url of all three parts, the header (alg fixed to HS256 by us, never chosen by the
+// token), the HMAC compared in constant time, and only then the payload's claims — so attacker
+// JSON reaches the claim parser only when it carries a valid signature. The JSON reader is a
+// small strict RFC 8259 parser for one object: its top-level members are reported as decoded
+// strings or number literals, nested values are validated and skipped (depth-limited). Strings
+// must be valid UTF-8 (raw or via \u escapes, surrogates paired); duplicate top-level names are
+// refused (RFC 7519 §4). Failures carry the byte offset. This file is over the 400-line guide
+// because the reader exists only for this unit; it sits in the anonymous namespace below.
+#include "wsx/common/auth.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <array>
+#include <charconv>
+#include <climits>
+#include <cmath>
+#include <unordered_set>
+#include <utility>
+
+namespace wsx::auth {
+namespace {
+
+constexpr char b64url_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+// ---- base64url (RFC 4648 §5, no padding: RFC 7515 §2) --------------------------------------
+
+// The mirror of base64url_decode: 8 bits in, 6 bits out, the last partial group zero-filled.
+std::string base64url_encode(std::string_view in) {
+  std::string out;
+  out.reserve((in.size() * 4 + 2) / 3);
+  unsigned acc = 0;
+  int bits = 0;
+  for (const char c : in) {
+    acc = (acc << 8) | static_cast<unsigned char>(c);
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out += b64url_alphabet[(acc >> bits) & 0x3F];
+    }
+    acc &= (1U << bits) - 1;
+  }
+  if (bits > 0) out += b64url_alphabet[(acc << (6 - bits)) & 0x3F];
+  return out;
+}
+
+int b64url_value(char c) noexcept {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '-') return 62;
+  if (c == '_') return 63;
+  return -1;
+}
+
+// Decodes `in` into `out`. Returns an empty string on success, else what is wrong. Refuses
+// padding, characters outside the URL alphabet, a length of 4k+1, and non-zero unused bits in
+// the last character (so every byte string has exactly one accepted encoding).
+std::string base64url_decode(std::string_view in, std::string& out) {
+  if (in.size() % 4 == 1) return "has an impossible base64url length " + std::to_string(in.size());
+  out.clear();
+  out.reserve(in.size() * 3 / 4);
+  unsigned acc = 0;
+  int bits = 0;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const int v = b64url_value(in[i]);
+    if (v < 0) return "has a non-base64url character at offset " + std::to_string(i);
+    acc = (acc << 6) | static_cast<unsigned>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xFF);
+      acc &= (1U << bits) - 1;
+    }
+  }
+  if (acc != 0) return "is not canonical base64url (unused bits set in its last character)";
+  return {};
+}
+
+int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Attacker-supplied text quoted in a reason (logs, 401 bodies, close reasons): every byte but
+// printable ASCII becomes '?' and anything past 40 bytes is cut, so a token can neither forge
+// log lines nor flood them, and the reason stays valid UTF-8 whatever the cut.
+std::string loggable(std::string_view s) {
+  constexpr std::size_t max = 40;
+  std::string out;
+  for (const char c : s.substr(0, max)) {
+    const auto u = static_cast<unsigned char>(c);
+    out += u < 0x20 || u > 0x7E ? '?' : c;
+  }
+  if (s.size() > max) out += "...";
+  return out;
+}
+
+// ---- JSON (RFC 8259), one object deep ---------------------------------------------------------
+
+// A top-level member's value, as far as the claim checks need it.
+struct json_value {
+  enum class kind { string, number, boolean, null, object, array };
+  kind type = kind::null;
+  std::string text;  // string: decoded UTF-8; number: the literal as written
+};
+
+class json_reader {
+ public:
+  static constexpr int max_depth = 32;
+
+  explicit json_reader(std::string_view in) : in_(in) {}
+
+  // Parses the whole input as one object and calls on_member(name, value) per top-level
+  // member, in order. Returns an empty string on success, else the first problem found.
+  template <class OnMember>
+  std::string read_object(OnMember&& on_member) {
+    std::unordered_set<std::string> names;
+    skip_ws();
+    if (!take('{')) return fail("expected '{'");
+    skip_ws();
+    if (!take('}')) {
+      for (;;) {
+        skip_ws();
+        std::string name;
+        if (!peek('"')) return fail("expected a member name");
+        if (!read_string(name)) return error_;
+        if (!names.insert(name).second) return fail("duplicate member \"" + loggable(name) + "\"");
+        skip_ws();
+        if (!take(':')) return fail("expected ':'");
+        skip_ws();
+        json_value v;
+        if (!read_member_value(v)) return error_;
+        on_member(name, std::move(v));
+        skip_ws();
+        if (take(',')) continue;
+        if (take('}')) break;
+        return fail("expected ',' or '}'");
+      }
+    }
+    skip_ws();
+    if (pos_ != in_.size()) return fail("trailing characters after the object");
+    return {};
+  }
+
+ private:
+  bool peek(char c) const noexcept { return pos_ < in_.size() && in_[pos_] == c; }
+  bool take(char c) noexcept {
+    if (!peek(c)) return false;
+    ++pos_;
+    return true;
+  }
+  void skip_ws() noexcept {
+    while (pos_ < in_.size() &&
+           (in_[pos_] == ' ' || in_[pos_] == '\t' || in_[pos_] == '\n' || in_[pos_] == '\r')) {
+      ++pos_;
+    }
+  }
+  std::string fail(std::string what) {
+    error_ = "invalid JSON at byte " + std::to_string(pos_) + ": " + what;
+    return error_;
+  }
+  bool fail_bool(std::string what) {
+    fail(std::move(what));
+    return false;
+  }
+  unsigned char byte_at(std::size_t i) const noexcept { return static_cast<unsigned char>(in_[i]); }
+
+  bool read_member_value(json_value& v) {
+    if (pos_ >= in_.size()) return fail_bool("expected a value");
+    const char c = in_[pos_];
+    if (c == '"') {
+      v.type = json_value::kind::string;
+      return read_string(v.text);
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+      v.type = json_value::kind::number;
+      const std::size_t start = pos_;
+      if (!read_number()) return false;
+      v.text.assign(in_.substr(start, pos_ - start));
+      return true;
+    }
+    if (c == '{' || c == '[')
+      v.type = c == '{' ? json_value::kind::object : json_value::kind::array;
+    if (c == 't' || c == 'f') v.type = json_value::kind::boolean;
+    if (c == 'n') v.type = json_value::kind::null;
+    return skip_value(1);
+  }
+
+  // Validates and skips any value; `depth` counts the containers around it.
+  bool skip_value(int depth) {
+    if (depth > max_depth) return fail_bool("nested deeper than " + std::to_string(max_depth));
+    if (pos_ >= in_.size()) return fail_bool("expected a value");
+    const char c = in_[pos_];
+    if (c == '"') {
+      std::string scratch;
+      return read_string(scratch);
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) return read_number();
+    if (c == 't') return literal("true");
+    if (c == 'f') return literal("false");
+    if (c == 'n') return literal("null");
+    if (c != '{' && c != '[') return fail_bool("expected a value");
+    const bool object = c == '{';
+    const char close = object ? '}' : ']';
+    ++pos_;
+    skip_ws();
+    if (take(close)) return true;
+    for (;;) {
+      skip_ws();
+      if (object) {
+        std::string scratch;
+        if (!peek('"')) return fail_bool("expected a member name");
+        if (!read_string(scratch)) return false;
+        skip_ws();
+        if (!take(':')) return fail_bool("expected ':'");
+        skip_ws();
+      }
+      if (!skip_value(depth + 1)) return false;
+      skip_ws();
+      if (take(',')) continue;
+      if (take(close)) return true;
+      return fail_bool(object ? "expected ',' or '}'" : "expected ',' or ']'");
+    }
+  }
+
+  bool literal(std::string_view word) {
+    if (in_.substr(pos_, word.size()) != word) return fail_bool("expected a value");
+    pos_ += word.size();
+    return true;
+  }
+
+  // RFC 8259 §6: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
+  bool read_number() {
+    const auto digit = [&] { return pos_ < in_.size() && in_[pos_] >= '0' && in_[pos_] <= '9'; };
+    const auto digits = [&] {
+      if (!digit()) return false;
+      while (digit()) ++pos_;
+      return true;
+    };
+    take('-');
+    if (take('0')) {
+      if (digit()) return fail_bool("leading zero in a number");
+    } else if (!digits()) {
+      return fail_bool("expected a digit");
+    }
+    if (take('.') && !digits()) return fail_bool("expected a digit after '.'");
+    if (take('e') || take('E')) {
+      if (!take('+')) take('-');
+      if (!digits()) return fail_bool("expected a digit in the exponent");
+    }
+    return true;
+  }
+
+  bool hex4(unsigned& out) {
+    if (in_.size() - pos_ < 4) return fail_bool("truncated \\u escape");
+    out = 0;
+    for (int i = 0; i < 4; ++i, ++pos_) {
+      const int d = hex_value(in_[pos_]);
+      if (d < 0) return fail_bool("bad hex digit in \\u escape");
+      out = (out << 4) | static_cast<unsigned>(d);
+    }
+    return true;
+  }
+
+  static void append_utf8(std::string& out, unsigned cp) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xC0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xE0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+  }
+
+  // Length of the valid UTF-8 sequence at pos_ (RFC 3629 §4: no overlongs, no surrogates,
+  // at most U+10FFFF), or 0 when there is none.
+  std::size_t utf8_sequence_length() const noexcept {
+    const unsigned char b0 = byte_at(pos_);
+    std::size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // range of the second byte
+    if (b0 >= 0xC2 && b0 <= 0xDF) {
+      len = 2;
+    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+      len = 3;
+      if (b0 == 0xE0) lo = 0xA0;
+      if (b0 == 0xED) hi = 0x9F;
+    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+      len = 4;
+      if (b0 == 0xF0) lo = 0x90;
+      if (b0 == 0xF4) hi = 0x8F;
+    } else {
+      return 0;
+    }
+    if (in_.size() - pos_ < len) return 0;
+    const unsigned char b1 = byte_at(pos_ + 1);
+    if (b1 < lo || b1 > hi) return 0;
+    for (std::size_t k = 2; k < len; ++k) {
+      if ((byte_at(pos_ + k) & 0xC0) != 0x80) return 0;
+    }
+    return len;
+  }
+
+  // Reads a string starting at the opening quote into `out` (decoded).
+  bool read_string(std::string& out) {
+    out.clear();
+    ++pos_;  // the opening quote
+    for (;;) {
+      if (pos_ >= in_.size()) return fail_bool("unterminated string");
+      const unsigned char c = byte_at(pos_);
+      if (c == '"') {
+        ++pos_;
+        return true;
+      }
+      if (c < 0x20) return fail_bool("control character in a string");
+      if (c >= 0x80) {
+        const std::size_t len = utf8_sequence_length();
+        if (len == 0) return fail_bool("invalid UTF-8 in a string");
+        out.append(in_.substr(pos_, len));
+        pos_ += len;
+        continue;
+      }
+      ++pos_;
+      if (c != '\\') {
+        out += static_cast<char>(c);
+        continue;
+      }
+      if (pos_ >= in_.size()) return fail_bool("unterminated string");
+      const char e = in_[pos_++];
+      // RFC 8259 §7: the two-character escapes, then \uXXXX (UTF-16, surrogates paired).
+      constexpr std::string_view simple = "\"\\/bfnrt", decoded = "\"\\/\b\f\n\r\t";
+      if (const std::size_t k = simple.find(e); k != std::string_view::npos) {
+        out += decoded[k];
+        continue;
+      }
+      if (e != 'u') {
+        --pos_;
+        return fail_bool("bad escape in a string");
+      }
+      unsigned cp = 0;
+      if (!hex4(cp)) return false;
+      if (cp >= 0xDC00 && cp <= 0xDFFF) return fail_bool("unpaired low surrogate");
+      if (cp >= 0xD800 && cp <= 0xDBFF) {
+        unsigned low = 0;
+        if (!take('\\') || !take('u')) return fail_bool("unpaired high surrogate");
+        if (!hex4(low)) return false;
+        if (low < 0xDC00 || low > 0xDFFF) return fail_bool("unpaired high surrogate");
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+      }
+      append_utf8(out, cp);
+    }
+  }
+
+  std::string_view in_;
+  std::size_t pos_ = 0;
+  std::string error_;
+};
+
+// ---- claims ----------------------------------------------------------------------------------
+
+enum class rounding { down, up };
+
+// A NumericDate (RFC 7519 §2) from a JSON number literal, in whole seconds.
+std::optional<std::int64_t> numeric_date(const std::string& literal, rounding r) {
+  const char* first = literal.data();
+  const char* last = first + literal.size();
+  if (literal.find_first_of(".eE") == std::string::npos) {
+    std::int64_t v = 0;
+    const auto [end, ec] = std::from_chars(first, last, v);
+    if (ec != std::errc{} || end != last) return std::nullopt;
+    return v;
+  }
+  double d = 0;
+  const auto [end, ec] = std::from_chars(first, last, d);
+  if (ec != std::errc{} || end != last || !std::isfinite(d)) return std::nullopt;
+  d = r == rounding::down ? std::floor(d) : std::ceil(d);
+  // ±2^63 as doubles: the open range keeps the conversion below defined.
+  if (d <= -9223372036854775808.0 || d >= 9223372036854775808.0) return std::nullopt;
+  return static_cast<std::int64_t>(d);
+}
+
+std::int64_t saturating_add(std::int64_t a, std::int64_t b) noexcept {
+  std::int64_t out = 0;
+  if (__builtin_add_overflow(a, b, &out)) return b > 0 ? INT64_MAX : INT64_MIN;
+  return out;
+}
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+// HMAC-SHA256(key, data); false when OpenSSL fails or the key is too long for its API.
+bool hmac_sha256(std::string_view key, std::string_view data, std::array<unsigned char, 32>& out) {
+  if (key.size() > static_cast<std::size_t>(INT_MAX)) return false;
+  static const unsigned char empty_key = 0;  // HMAC() wants a non-null pointer
+  const void* key_ptr = key.empty() ? static_cast<const void*>(&empty_key) : key.data();
+  unsigned int len = 0;
+  const unsigned char* r =
+      HMAC(EVP_sha256(), key_ptr, static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len);
+  return r != nullptr && len == out.size();
+}
+
+jwt_result failure(jwt_error e, std::string reason) {
+  jwt_result r;
+  r.ec = make_error_code(e);
+  r.reason = std::move(reason);
+  return r;
+}
+
+class jwt_category_impl final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "wsx.jwt"; }
+  std::string message(int ev) const override {
+    switch (static_cast<jwt_error>(ev)) {
+      case jwt_error::malformed:
+        return "token is not a well-formed JWT";
+      case jwt_error::bad_header:
+        return "token header is invalid";
+      case jwt_error::unsupported_alg:
+        return "token algorithm is not HS256";
+      case jwt_error::bad_signature:
+        return "token signature does not verify";
+      case jwt_error::expired:
+        return "token has expired";
+      case jwt_error::not_yet_valid:
+        return "token is not valid yet";
+      case jwt_error::missing_sub:
+        return "token has no subject (sub)";
+    }
+    return "unknown JWT error";
+  }
+};
+
+// ---- request parsing -------------------------------------------------------------------------
+
+// application/x-www-form-urlencoded decoding; nullopt on a malformed %-escape.
+std::optional<std::string> percent_decode(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '+') {
+      out += ' ';
+    } else if (in[i] != '%') {
+      out += in[i];
+    } else {
+      if (in.size() - i < 3) return std::nullopt;
+      const int hi = hex_value(in[i + 1]), lo = hex_value(in[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    }
+  }
+  return out;
+}
+
+bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
+
+// RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token; b64token = 1*(ALPHA / DIGIT /
+// "-" / "." / "_" / "~" / "+" / "/") *"=".
+std::optional<std::string> bearer_token(std::string_view h) {
+  while (!h.empty() && is_ows(h.front())) h.remove_prefix(1);
+  while (!h.empty() && is_ows(h.back())) h.remove_suffix(1);
+  constexpr std::string_view scheme = "bearer";
+  if (h.size() <= scheme.size() || !equals_ignoring_case(h.substr(0, scheme.size()), scheme) ||
+      !is_ows(h[scheme.size()])) {
+    return std::nullopt;
+  }
+  h.remove_prefix(scheme.size());
+  while (!h.empty() && is_ows(h.front())) h.remove_prefix(1);
+  std::size_t i = 0;
+  const auto token_char = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
+  };
+  while (i < h.size() && token_char(h[i])) ++i;
+  if (i == 0) return std::nullopt;
+  while (i < h.size() && h[i] == '=') ++i;
+  if (i != h.size()) return std::nullopt;
+  return std::string(h);
+}
+
+}  // namespace
+
+const std::error_category& jwt_category() noexcept {
+  static const jwt_category_impl category;
+  return category;
+}
+
+int http_status(const std::error_code& ec) noexcept { return ec ? 401 : 0; }
+
+std::optional<std::string> token_from_request(
+    std::string_view query, std::optional<std::string_view> authorization_header) {
+  if (authorization_header) {
+    if (auto t = bearer_token(*authorization_header)) return t;
+  }
+  if (!query.empty() && query.front() == '?') query.remove_prefix(1);
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    const std::size_t eq = pair.find('=');
+    const auto name = percent_decode(pair.substr(0, eq));
+    if (!name || *name != "token") continue;
+    if (eq == std::string_view::npos) return std::nullopt;
+    auto value = percent_decode(pair.substr(eq + 1));
+    if (!value || value->empty()) return std::nullopt;
+    return value;
+  }
+  return std::nullopt;
+}
+
+std::string sign_hs256(std::string_view payload_json, std::string_view secret) {
+  std::string token = base64url_encode(R"({"alg":"HS256","typ":"JWT"})");
+  token += '.';
+  token += base64url_encode(payload_json);
+  std::array<unsigned char, 32> mac{};
+  if (!hmac_sha256(secret, token, mac)) return {};
+  token += '.';
+  token += base64url_encode({reinterpret_cast<const char*>(mac.data()), mac.size()});
+  return token;
+}
+
+jwt_result verify_hs256(std::string_view token, std::string_view secret,
+                        std::int64_t now_unix_seconds, std::int64_t leeway_seconds) {
+  // 1. shape: RFC 7515 §7.1 compact serialization, three base64url parts.
+  if (token.size() > max_token_size) {
+    return failure(jwt_error::malformed, "token is " + std::to_string(token.size()) +
+                                             " bytes, longer than " +
+                                             std::to_string(max_token_size));
+  }
+  const std::size_t dot1 = token.find('.');
+  const std::size_t dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
+  if (dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos) {
+    return failure(jwt_error::malformed, "token must have exactly three '.'-separated parts");
+  }
+  const std::string_view parts[3] = {token.substr(0, dot1), token.substr(dot1 + 1, dot2 - dot1 - 1),
+                                     token.substr(dot2 + 1)};
+  static constexpr const char* part_names[3] = {"header", "payload", "signature"};
+  std::string decoded[3];
+  for (int i = 0; i < 3; ++i) {
+    // An empty signature ("alg":"none" style) is left for the header check to name.
+    if (parts[i].empty() && i != 2) {
+      return failure(jwt_error::malformed, std::string(part_names[i]) + " is empty");
+    }
+    std::string why = base64url_decode(parts[i], decoded[i]);
+    if (!why.empty()) return failure(jwt_error::malformed, std::string(part_names[i]) + " " + why);
+  }
+
+  // 2. header: the algorithm is ours to choose (RFC 8725 §3.1), crit is unsupported.
+  std::optional<json_value> alg, typ;
+  bool has_crit = false;
+  std::string why = json_reader(decoded[0]).read_object([&](const std::string& n, json_value v) {
+    if (n == "alg") alg = std::move(v);
+    if (n == "typ") typ = std::move(v);
+    if (n == "crit") has_crit = true;
+  });
+  if (!why.empty()) return failure(jwt_error::bad_header, "header: " + why);
+  if (!alg) return failure(jwt_error::bad_header, "header has no \"alg\"");
+  if (alg->type != json_value::kind::string) {
+    return failure(jwt_error::bad_header, "header \"alg\" is not a string");
+  }
+  if (alg->text != "HS256") {
+    return failure(jwt_error::unsupported_alg,
+                   "alg \"" + loggable(alg->text) + "\" refused: only HS256 is accepted");
+  }
+  if (typ && (typ->type != json_value::kind::string ||
+              !(equals_ignoring_case(typ->text, "JWT") ||
+                equals_ignoring_case(typ->text, "application/jwt")))) {
+    return failure(jwt_error::bad_header, "header \"typ\" is not \"JWT\"");
+  }
+  // RFC 7515 §4.1.11: extensions listed in "crit" must be understood; we understand none.
+  if (has_crit) return failure(jwt_error::bad_header, "header \"crit\" is not supported");
+
+  // 3. signature over the ASCII of "header.payload" (RFC 7515 §5.2), compared in constant time.
+  if (secret.empty()) return failure(jwt_error::bad_signature, "no secret configured");
+  if (decoded[2].size() != 32) {
+    return failure(jwt_error::bad_signature,
+                   "signature is " + std::to_string(decoded[2].size()) + " bytes, HS256 gives 32");
+  }
+  std::array<unsigned char, 32> mac{};
+  if (!hmac_sha256(secret, token.substr(0, dot2), mac)) {
+    return failure(jwt_error::bad_signature, "HMAC-SHA256 computation failed");
+  }
+  if (CRYPTO_memcmp(mac.data(), decoded[2].data(), mac.size()) != 0) {
+    return failure(jwt_error::bad_signature,
+                   "signature does not match (wrong secret or tampered token)");
+  }
+
+  // 4. claims (RFC 7519 §4.1).
+  jwt_result r;
+  r.claims.raw_payload_json = std::move(decoded[1]);
+  std::optional<json_value> sub, exp, nbf, iat;
+  why = json_reader(r.claims.raw_payload_json).read_object([&](const std::string& n, json_value v) {
+    if (n == "sub") sub = std::move(v);
+    if (n == "exp") exp = std::move(v);
+    if (n == "nbf") nbf = std::move(v);
+    if (n == "iat") iat = std::move(v);
+  });
+  if (!why.empty()) return failure(jwt_error::malformed, "payload: " + why);
+  struct date_claim {
+    const char* name;
+    const std::optional<json_value>& value;
+    rounding round;  // toward the stricter side: exp earlier, nbf later
+    std::optional<std::int64_t>& out;
+  };
+  for (const date_claim& d : {date_claim{"exp", exp, rounding::down, r.claims.exp},
+                              date_claim{"nbf", nbf, rounding::up, r.claims.nbf},
+                              date_claim{"iat", iat, rounding::down, r.claims.iat}}) {
+    if (!d.value) continue;
+    if (d.value->type != json_value::kind::number) {
+      return failure(jwt_error::malformed, std::string(d.name) + " is not a number");
+    }
+    d.out = numeric_date(d.value->text, d.round);
+    if (!d.out) {
+      return failure(jwt_error::malformed,
+                     std::string(d.name) + " " + loggable(d.value->text) + " is out of range");
+    }
+  }
+  if (sub && sub->type == json_value::kind::string) r.claims.sub = sub->text;
+
+  const std::int64_t leeway = leeway_seconds > 0 ? leeway_seconds : 0;
+  const std::string context =
+      " (now " + std::to_string(now_unix_seconds) + ", leeway " + std::to_string(leeway) + " s)";
+  // RFC 7519 §4.1.4: the current time MUST be before exp.
+  if (r.claims.exp && now_unix_seconds >= saturating_add(*r.claims.exp, leeway)) {
+    r.ec = make_error_code(jwt_error::expired);
+    r.reason = "token expired at " + std::to_string(*r.claims.exp) + context;
+    return r;
+  }
+  // RFC 7519 §4.1.5: the current time MUST be after or equal to nbf.
+  if (r.claims.nbf && saturating_add(now_unix_seconds, leeway) < *r.claims.nbf) {
+    r.ec = make_error_code(jwt_error::not_yet_valid);
+    r.reason = "token not valid before " + std::to_string(*r.claims.nbf) + context;
+    return r;
+  }
+  if (!sub || sub->type != json_value::kind::string || sub->text.empty()) {
+    r.ec = make_error_code(jwt_error::missing_sub);
+    r.reason = !sub                                    ? "token has no \"sub\" claim"
+               : sub->type != json_value::kind::string ? "\"sub\" is not a string"
+                                                       : "\"sub\" is empty";
+    return r;
+  }
+  return r;
+}
+
+}  // namespace wsx::auth

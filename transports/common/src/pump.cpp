@@ -1,0 +1,637 @@
+// The pump: everything a transport does with a wsx::connection except moving bytes and time.
+//
+// Every entry point ends in settle(): drain next_event() into dispatch(), write what the core
+// has queued through transport_io::write() (one operation in flight at most), publish the
+// buffered amount for other threads, fire the drain handler, and either close the transport
+// (once the core says so and nothing is left to write) or re-arm the timer from
+// next_deadline() — telling the transport only when the time changed. settle() is not
+// re-entered: a handler that sends from inside dispatch() only queues into the core, and the
+// loop in settle() picks the result up.
+//
+// Cross-thread commands go through the mailbox (a vector under a mutex) and one wake-up; on
+// the loop a command is applied directly, after any mail that came first, so each thread's
+// calls keep their order. buffered_amount() for other threads is the core's amount as of the
+// last settle plus the bytes still in the mailbox, which is also what bounds queued memory
+// against config::max_buffered_output before a payload is even copied.
+#include "wsx/common/pump.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace wsx {
+namespace {
+
+constexpr opcode opcode_of(message_kind kind) noexcept {
+  return kind == message_kind::text ? opcode::text : opcode::binary;
+}
+
+// RFC 6455 §7.4: codes an endpoint may send (the core checks again, with the reason's UTF-8).
+constexpr bool sendable_close_code(close_code code) noexcept {
+  const auto c = static_cast<unsigned>(code);
+  return (c >= 1000 && c <= 1003) || (c >= 1007 && c <= 1014) || (c >= 3000 && c <= 4999);
+}
+
+constexpr std::size_t max_close_reason = 123;  // RFC 6455 §5.5: 125 bytes minus the code
+constexpr std::size_t max_control_payload = 125;
+
+const char* const slow_consumer_reason = "slow consumer: output limit exceeded";
+
+}  // namespace
+
+// ---- upgrade decisions -------------------------------------------------------------------------
+
+upgrade_decision upgrade_decision::accept(std::string user_id, std::string subprotocol,
+                                          std::vector<header_field> headers) {
+  upgrade_decision d;
+  d.what = verdict::accept;
+  d.user_id = std::move(user_id);
+  d.subprotocol = std::move(subprotocol);
+  d.headers = std::move(headers);
+  return d;
+}
+
+upgrade_decision upgrade_decision::reject(int status, std::string reason,
+                                          std::vector<header_field> headers) {
+  upgrade_decision d;
+  d.what = verdict::reject;
+  d.status = status;
+  d.reason = std::move(reason);
+  d.headers = std::move(headers);
+  return d;
+}
+
+upgrade_decision upgrade_decision::defer() {
+  upgrade_decision d;
+  d.what = verdict::defer;
+  return d;
+}
+
+std::error_code pending_upgrade::complete(upgrade_decision d) const {
+  if (d.what == upgrade_decision::verdict::defer) return errc::invalid_argument;
+  const std::shared_ptr<pump> p = pump_.lock();
+  if (!p) return errc::closed;
+  return p->complete_upgrade(std::move(d));
+}
+
+// ---- construction and the end ---------------------------------------------------------------
+
+pump::pump(std::shared_ptr<pump_context> ctx, transport_io& io, std::string remote_endpoint,
+           time_point now)
+    : ctx_(std::move(ctx)),
+      io_(io),
+      remote_(std::move(remote_endpoint)),
+      conn_(ctx_->side, ctx_->cfg, now),
+      read_pause_bytes_(std::max<std::size_t>(ctx_->cfg.max_buffered_output / 4, 1)),
+      connected_(ctx_->side == role::server) {}
+
+pump::~pump() {
+  // The loop was torn down under a live session: keep the table and the stats right. The close
+  // handler is not called from here — the application's state may already be gone.
+  if (!finalized_) {
+    finalized_ = true;
+    ended_.store(true, std::memory_order_release);
+    if (handle_) static_cast<pump_session&>(*handle_).end();
+    if (opened_) {
+      if (ctx_->table && handle_) ctx_->table->erase(*handle_);
+      if (ctx_->counters) ctx_->counters->count_close(close_code::abnormal, errc::closed);
+    }
+  }
+}
+
+void pump::start(const std::shared_ptr<pump>& self) {
+  self_ = self;
+  if (ctx_->side == role::client) handle_ = std::make_shared<pump_session>("", remote_, self_);
+  update_timer();
+}
+
+void pump::finalize(close_code code, std::string_view reason, std::error_code ec) {
+  if (finalized_) return;
+  finalized_ = true;
+  ended_.store(true, std::memory_order_release);
+  if (!handle_) return;  // a server connection that never became a session
+  static_cast<pump_session&>(*handle_).end();
+  if (opened_) {
+    if (ctx_->table) ctx_->table->erase(*handle_);
+    if (ctx_->counters) ctx_->counters->count_close(code, ec);
+  }
+  if (ctx_->handlers.on_close) ctx_->handlers.on_close(handle_, code, reason, ec);
+}
+
+// ---- transport → pump ---------------------------------------------------------------------------
+
+void pump::on_connected(const client_options& opts, time_point now) {
+  if (transport_closing_ || finalized_) return;
+  connected_ = true;
+  if (const std::error_code ec = conn_.connect(opts, now)) {
+    on_connect_failed(ec, "cannot build the upgrade request: " + ec.message(), now);
+    return;
+  }
+  settle(now);
+}
+
+void pump::on_connect_failed(std::error_code ec, std::string reason, time_point now) {
+  (void)now;
+  if (transport_closing_) return;
+  if (!finalized_) {
+    const rejected r{ec, 0, reason, {}, {}};
+    if (ctx_->handlers.on_connect_error && handle_) ctx_->handlers.on_connect_error(handle_, r);
+    finalize(close_code::abnormal, reason, ec);
+  }
+  transport_closing_ = true;
+  io_.close_now();
+}
+
+void pump::on_input(bytes_view in, time_point now) {
+  if (transport_closing_) return;
+  if (ctx_->counters) ctx_->counters->count_bytes_in(in.size());
+  conn_.receive(in, now);
+  settle(now);
+}
+
+void pump::on_eof(time_point now) {
+  if (transport_closing_) return;
+  conn_.receive_eof(now);
+  settle(now);
+}
+
+void pump::on_timer(time_point now) {
+  if (transport_closing_) return;
+  armed_.reset();  // the transport's timer is spent; update_timer() arms it again if needed
+  conn_.on_timer(now);
+  settle(now);
+}
+
+void pump::on_write_complete(std::size_t n, std::error_code ec, time_point now) {
+  write_in_flight_ = false;
+  if (transport_closing_) return;
+  if (n != 0) consumed(n, now);
+  if (ec) {
+    write_failed_ = true;
+    conn_.receive_eof(now);  // the socket is gone: the core ends the session (1006)
+  }
+  settle(now);
+}
+
+void pump::on_wake(time_point now) {
+  if (transport_closing_) return;
+  apply_mail(now);
+  settle(now);
+}
+
+void pump::shutdown(time_point now) {
+  if (transport_closing_) return;
+  switch (conn_.state()) {
+    case connection_state::open:
+      conn_.close(close_code::going_away, "server shutting down", now);
+      break;
+    case connection_state::connecting:
+      if (!upgrade_pending_) {
+        abort(now);
+        return;
+      }
+      {
+        upgrade_decision d = upgrade_decision::reject(503, "server shutting down");
+        apply_decision(d, now);
+      }
+      break;
+    case connection_state::closing:
+    case connection_state::closed:
+      break;
+  }
+  settle(now);
+}
+
+void pump::abort(time_point now) {
+  if (transport_closing_) return;
+  conn_.receive_eof(now);
+  // Handlers may call back in: they only queue, nothing is written or closed from there.
+  const bool was_settling = std::exchange(settling_, true);
+  while (auto ev = conn_.next_event()) dispatch(*ev, now);
+  settling_ = was_settling;
+  if (!finalized_) finalize(close_code::abnormal, "connection dropped", errc::eof_without_close);
+  transport_closing_ = true;
+  io_.close_now();
+}
+
+bool pump::should_read() {
+  if (transport_closing_ || !connected_ || !conn_.wants_read()) return false;
+  if (conn_.buffered_amount() >= read_pause_bytes_) {
+    // Backpressure: the peer is not taking our output, so stop taking its input.
+    read_paused_ = true;
+    return false;
+  }
+  return true;
+}
+
+void pump::on_read_idle() noexcept {
+  if (transport_closing_ || write_in_flight_ || conn_.wants_write()) return;
+  conn_.shrink_to_fit();
+  std::lock_guard lock(mail_mutex_);
+  if (mail_.empty()) std::vector<command>().swap(mail_);
+}
+
+// ---- the settle loop ------------------------------------------------------------------------------
+
+void pump::settle(time_point now) {
+  if (settling_ || transport_closing_) return;
+  settling_ = true;
+  for (;;) {
+    while (auto ev = conn_.next_event()) {
+      dispatch(*ev, now);
+      if (transport_closing_) break;
+    }
+    if (transport_closing_) break;
+    if (flush(now)) continue;  // the socket failed: dispatch the core's `closed` first
+    if (write_failed_) {
+      // Nothing more can reach the peer. The core has ended the session by now; if it has not
+      // (input it was still holding), end it here all the same.
+      if (!finalized_) finalize(close_code::abnormal, "connection lost", errc::eof_without_close);
+      begin_close();
+      break;
+    }
+    note_buffered();
+    if (congested_ && conn_.buffered_amount() <= ctx_->backpressure.low_water_mark) {
+      congested_ = false;
+      if (opened_ && !finalized_ && ctx_->handlers.on_drain) {
+        ctx_->handlers.on_drain(handle_);
+        continue;  // the handler may have sent or closed
+      }
+    }
+    if (conn_.should_close_transport() && !conn_.wants_write()) {
+      begin_close();
+      break;
+    }
+    break;
+  }
+  if (!transport_closing_) {
+    update_timer();
+    if (read_paused_ && conn_.buffered_amount() < read_pause_bytes_) {
+      read_paused_ = false;
+      io_.resume_reading();
+    }
+  }
+  settling_ = false;
+}
+
+bool pump::flush(time_point now) {
+  while (connected_ && !write_in_flight_ && !write_failed_ && conn_.wants_write()) {
+    const write_result r = io_.write(conn_.pending_output());
+    if (r.written != 0) consumed(r.written, now);
+    if (r.error) {
+      write_failed_ = true;
+      conn_.receive_eof(now);
+      return true;
+    }
+    if (r.in_flight) {
+      write_in_flight_ = true;
+      return false;
+    }
+    if (r.written == 0) return false;  // took nothing and waits for nothing: next settle retries
+  }
+  return false;
+}
+
+void pump::consumed(std::size_t n, time_point now) {
+  conn_.consume_output(n, now);
+  if (ctx_->counters) ctx_->counters->count_bytes_out(n);
+}
+
+void pump::note_buffered() noexcept {
+  const std::size_t b = conn_.buffered_amount();
+  buffered_.store(b, std::memory_order_release);
+  if (b > ctx_->backpressure.low_water_mark) congested_ = true;
+}
+
+void pump::update_timer() {
+  const std::optional<time_point> due = conn_.next_deadline();
+  if (due == armed_) return;
+  armed_ = due;
+  io_.set_timer(due);
+}
+
+void pump::begin_close() {
+  transport_closing_ = true;
+  armed_.reset();
+  // Output that can no longer be written (the write deadline dropped it, the socket failed)
+  // gets no polite close: the peer is not listening.
+  if (write_in_flight_ || write_failed_ || conn_.wants_write()) {
+    io_.close_now();
+  } else {
+    io_.close_gracefully();
+  }
+}
+
+void pump::after_command(time_point now) {
+  if (!settling_) settle(now);
+}
+
+// ---- events -------------------------------------------------------------------------------------
+
+void pump::dispatch(event& ev, time_point now) {
+  const session_handlers& h = ctx_->handlers;
+  stats* const counters = ctx_->counters.get();
+  if (auto* req = std::get_if<upgrade_request>(&ev)) {
+    on_upgrade_request(*req, now);
+  } else if (const auto* plain = std::get_if<http_request>(&ev)) {
+    on_http_request(*plain, now);
+  } else if (const auto* op = std::get_if<opened>(&ev)) {
+    on_opened(*op);
+  } else if (const auto* rej = std::get_if<rejected>(&ev)) {
+    if (ctx_->side == role::server && counters != nullptr) {
+      if (rej->ec == errc::upgrade_rejected) {
+        counters->count_app_rejected(rej->status);
+      } else if (rej->ec.category() == error_category()) {
+        counters->count_handshake_rejected(static_cast<errc>(rej->ec.value()));
+      }
+    }
+    if (ctx_->side == role::client && h.on_connect_error && handle_) h.on_connect_error(handle_, *rej);
+  } else if (const auto* m = std::get_if<message>(&ev)) {
+    if (counters != nullptr) counters->count_messages_in();
+    if (h.on_message && !finalized_) h.on_message(handle_, m->kind, m->payload);
+  } else if (const auto* c = std::get_if<message_chunk>(&ev)) {
+    if (counters != nullptr && c->last) counters->count_messages_in();
+    if (h.on_chunk && !finalized_) h.on_chunk(handle_, *c);
+  } else if (const auto* ping = std::get_if<ping_received>(&ev)) {
+    if (h.on_ping && !finalized_) h.on_ping(handle_, ping->payload);
+  } else if (const auto* pong = std::get_if<pong_received>(&ev)) {
+    if (h.on_pong && !finalized_) h.on_pong(handle_, pong->payload);
+  } else if (const auto* end = std::get_if<closed>(&ev)) {
+    on_closed(*end);
+  }
+  // close_received needs nothing: the core has queued the echo, and `closed` follows.
+}
+
+void pump::on_upgrade_request(upgrade_request& req, time_point now) {
+  upgrade_pending_ = true;
+  upgrade_decision d = upgrade_decision::accept();
+  if (ctx_->on_upgrade) d = ctx_->on_upgrade(upgrade_context(req, remote_, self_));
+  if (d.what != upgrade_decision::verdict::defer) apply_decision(d, now);
+}
+
+void pump::apply_decision(upgrade_decision& d, time_point now) {
+  // Answered already (a copy of the pending handle won), or the handshake ended meanwhile.
+  if (!upgrade_pending_ || conn_.state() != connection_state::connecting) return;
+  upgrade_pending_ = false;
+  if (d.what == upgrade_decision::verdict::accept) {
+    // The handle exists before `opened` is dispatched, so on_open can hand it out.
+    handle_ = std::make_shared<pump_session>(std::move(d.user_id), remote_, self_);
+    const std::error_code ec = conn_.accept({std::move(d.subprotocol), std::move(d.headers)}, now);
+    if (!ec) {
+      if (ctx_->counters) ctx_->counters->count_handshake_accepted();
+      return;
+    }
+    handle_.reset();
+    conn_.reject(500, "the server's upgrade hook answered with " + ec.message(), now);
+    return;
+  }
+  if (conn_.reject(d.status, d.reason, now, d.headers)) {
+    conn_.reject(500, "the server's upgrade hook gave an invalid rejection", now);
+  }
+}
+
+void pump::on_http_request(const http_request& req, time_point now) {
+  http_response r;
+  if (ctx_->on_http) {
+    r = ctx_->on_http(req, remote_);
+  } else {
+    r.headers = {{"Content-Type", "text/plain; charset=utf-8"}};
+    r.body = "not found\n";
+  }
+  if (conn_.respond(r.status, r.headers, r.body, now)) {
+    const header_field type{"Content-Type", "text/plain; charset=utf-8"};
+    conn_.respond(500, {&type, 1}, "the server's HTTP handler gave an invalid response\n", now);
+  }
+}
+
+void pump::on_opened(const opened& ev) {
+  opened_ = true;
+  if (ctx_->counters) ctx_->counters->count_open();
+  // In the table before on_open runs: the handler may already address its own user.
+  if (ctx_->table) ctx_->table->insert(handle_);
+  if (ctx_->handlers.on_open) ctx_->handlers.on_open(handle_, ev);
+}
+
+void pump::on_closed(const closed& ev) { finalize(ev.code, ev.reason, ev.ec); }
+
+// ---- commands -----------------------------------------------------------------------------------
+
+std::error_code pump::send_now(message_kind kind, bytes_view payload, time_point now) {
+  if (finalized_) return errc::closed;
+  const std::error_code ec = conn_.send(opcode_of(kind), payload, true, now);
+  if (ec) return refused(ec, now);
+  if (ctx_->counters) ctx_->counters->count_messages_out();
+  return {};
+}
+
+std::error_code pump::send_shared_now(const shared_message& msg, time_point now) {
+  if (finalized_) return errc::closed;
+  if (ctx_->side == role::client) {
+    // Client frames are masked one by one: send the payload (the frame's tail) normally.
+    const bytes_view wire = msg.wire();
+    return send_now(msg.kind(), wire.subspan(wire.size() - msg.payload_size()), now);
+  }
+  const std::error_code ec = conn_.send_shared(msg, now);
+  if (ec) return refused(ec, now);
+  if (ctx_->counters) ctx_->counters->count_messages_out();
+  return {};
+}
+
+std::error_code pump::refused(std::error_code ec, time_point now) {
+  if (ec != errc::output_limit) return ec;
+  ctx_->messages_dropped.fetch_add(1, std::memory_order_relaxed);
+  congested_ = true;
+  if (ctx_->backpressure.action == backpressure::close_slow_consumer) {
+    conn_.close(close_code::policy_violation, slow_consumer_reason, now);
+  }
+  return ec;
+}
+
+std::error_code pump::send(message_kind kind, bytes_view payload) {
+  if (ended_.load(std::memory_order_acquire)) return errc::closed;
+  if (io_.on_loop_thread()) {
+    const time_point now = clock::now();
+    apply_mail(now);  // earlier cross-thread calls of this thread go first
+    const std::error_code ec = send_now(kind, payload, now);
+    after_command(now);
+    return ec;
+  }
+  if (const std::error_code ec = admit(payload.size())) return ec;
+  return post(send_cmd{kind, std::vector<std::byte>(payload.begin(), payload.end())},
+              payload.size());
+}
+
+std::error_code pump::send_shared(const shared_message& msg) {
+  if (ended_.load(std::memory_order_acquire)) return errc::closed;
+  if (msg.empty()) return errc::invalid_argument;
+  if (io_.on_loop_thread()) {
+    const time_point now = clock::now();
+    apply_mail(now);
+    const std::error_code ec = send_shared_now(msg, now);
+    after_command(now);
+    return ec;
+  }
+  const std::size_t bytes = msg.wire().size();
+  if (const std::error_code ec = admit(bytes)) return ec;
+  return post(shared_cmd{msg}, bytes);
+}
+
+std::error_code pump::ping(bytes_view payload) {
+  if (ended_.load(std::memory_order_acquire)) return errc::closed;
+  if (payload.size() > max_control_payload) return errc::invalid_argument;
+  if (io_.on_loop_thread()) {
+    const time_point now = clock::now();
+    apply_mail(now);
+    std::error_code ec = finalized_ ? make_error_code(errc::closed) : conn_.ping(payload, now);
+    if (ec) ec = refused(ec, now);
+    after_command(now);
+    return ec;
+  }
+  if (const std::error_code ec = admit(payload.size())) return ec;
+  return post(ping_cmd{std::vector<std::byte>(payload.begin(), payload.end())}, payload.size());
+}
+
+std::error_code pump::close(close_code code, std::string_view reason) {
+  if (ended_.load(std::memory_order_acquire)) return errc::closed;
+  if (!sendable_close_code(code) || reason.size() > max_close_reason) {
+    return errc::invalid_argument;
+  }
+  if (!io_.on_loop_thread()) return post(close_cmd{code, std::string(reason)}, 0);
+  const time_point now = clock::now();
+  apply_mail(now);
+  std::error_code ec;
+  if (finalized_) {
+    ec = errc::closed;
+  } else if (ctx_->side == role::client && conn_.state() == connection_state::connecting) {
+    // Closing a client before its upgrade finished cancels the attempt.
+    on_connect_failed(std::make_error_code(std::errc::operation_canceled),
+                      "closed by the application before the upgrade finished", now);
+    return {};
+  } else {
+    ec = conn_.close(code, reason, now);
+  }
+  after_command(now);
+  return ec;
+}
+
+std::error_code pump::complete_upgrade(upgrade_decision d) {
+  if (ended_.load(std::memory_order_acquire)) return errc::closed;
+  return post(upgrade_cmd{std::move(d)}, 0);
+}
+
+std::size_t pump::buffered_amount() const noexcept {
+  return buffered_.load(std::memory_order_acquire) +
+         posted_bytes_.load(std::memory_order_acquire);
+}
+
+// Off the loop: refuse a payload that would take the session past its output limit, counting
+// what is already queued in the core and in the mailbox.
+std::error_code pump::admit(std::size_t bytes) {
+  const std::size_t queued = buffered_amount();
+  if (queued + bytes <= ctx_->cfg.max_buffered_output) return {};
+  ctx_->messages_dropped.fetch_add(1, std::memory_order_relaxed);
+  if (ctx_->backpressure.action == backpressure::close_slow_consumer) {
+    post(close_cmd{close_code::policy_violation, slow_consumer_reason}, 0);
+  }
+  return errc::output_limit;
+}
+
+std::error_code pump::post(command cmd, std::size_t bytes) {
+  bool wake = false;
+  {
+    std::lock_guard lock(mail_mutex_);
+    if (ended_.load(std::memory_order_acquire)) return errc::closed;
+    mail_.push_back(std::move(cmd));
+    posted_bytes_.fetch_add(bytes, std::memory_order_acq_rel);
+    has_mail_.store(true, std::memory_order_release);
+    wake = !wake_pending_;
+    wake_pending_ = true;
+  }
+  if (wake) io_.wake();
+  return {};
+}
+
+void pump::apply_mail(time_point now) {
+  if (!has_mail_.load(std::memory_order_acquire)) return;
+  std::vector<command> batch;
+  {
+    std::lock_guard lock(mail_mutex_);
+    batch.swap(mail_);
+    has_mail_.store(false, std::memory_order_release);
+    wake_pending_ = false;
+  }
+  for (command& cmd : batch) apply(cmd, now);
+  batch.clear();
+  std::lock_guard lock(mail_mutex_);
+  if (mail_.empty()) mail_.swap(batch);  // keep the storage for the next batch
+}
+
+void pump::apply(command& cmd, time_point now) {
+  // Each payload leaves the mailbox count only after the core holds it, so that
+  // buffered_amount() never under-reports in between.
+  if (auto* s = std::get_if<send_cmd>(&cmd)) {
+    send_now(s->kind, s->payload, now);
+    note_buffered();
+    posted_bytes_.fetch_sub(s->payload.size(), std::memory_order_acq_rel);
+  } else if (auto* sh = std::get_if<shared_cmd>(&cmd)) {
+    send_shared_now(sh->msg, now);
+    note_buffered();
+    posted_bytes_.fetch_sub(sh->msg.wire().size(), std::memory_order_acq_rel);
+  } else if (auto* p = std::get_if<ping_cmd>(&cmd)) {
+    if (!finalized_ && conn_.ping(p->payload, now) == errc::output_limit) {
+      refused(errc::output_limit, now);
+    }
+    note_buffered();
+    posted_bytes_.fetch_sub(p->payload.size(), std::memory_order_acq_rel);
+  } else if (auto* c = std::get_if<close_cmd>(&cmd)) {
+    if (finalized_) return;
+    if (ctx_->side == role::client && conn_.state() == connection_state::connecting) {
+      on_connect_failed(std::make_error_code(std::errc::operation_canceled),
+                        "closed by the application before the upgrade finished", now);
+    } else {
+      conn_.close(c->code, c->reason, now);
+    }
+  } else if (auto* u = std::get_if<upgrade_cmd>(&cmd)) {
+    apply_decision(u->decision, now);
+  }
+}
+
+// ---- the session handle -------------------------------------------------------------------------
+
+pump_session::pump_session(std::string user_id, std::string remote_endpoint, std::weak_ptr<pump> p)
+    : session(std::move(user_id)), remote_(std::move(remote_endpoint)), pump_(std::move(p)) {
+  live_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+pump_session::~pump_session() { live_.fetch_sub(1, std::memory_order_acq_rel); }
+
+std::error_code pump_session::send(message_kind kind, bytes_view payload) {
+  if (!is_open()) return errc::closed;
+  const std::shared_ptr<pump> p = pump_.lock();
+  return p ? p->send(kind, payload) : make_error_code(errc::closed);
+}
+
+std::error_code pump_session::send_shared(const shared_message& msg) {
+  if (!is_open()) return errc::closed;
+  const std::shared_ptr<pump> p = pump_.lock();
+  return p ? p->send_shared(msg) : make_error_code(errc::closed);
+}
+
+std::error_code pump_session::ping(bytes_view payload) {
+  if (!is_open()) return errc::closed;
+  const std::shared_ptr<pump> p = pump_.lock();
+  return p ? p->ping(payload) : make_error_code(errc::closed);
+}
+
+std::error_code pump_session::close(close_code code, std::string_view reason) {
+  if (!is_open()) return errc::closed;
+  const std::shared_ptr<pump> p = pump_.lock();
+  return p ? p->close(code, reason) : make_error_code(errc::closed);
+}
+
+std::size_t pump_session::buffered_amount() const noexcept {
+  if (!is_open()) return 0;
+  const std::shared_ptr<pump> p = pump_.lock();
+  return p ? p->buffered_amount() : 0;
+}
+
+}  // namespace wsx
