@@ -36,6 +36,19 @@ constexpr std::size_t max_control_payload = 125;
 
 const char* const slow_consumer_reason = "slow consumer: output limit exceeded";
 
+// Raises a flag for a scope and restores it on the way out, also when a handler throws.
+class flag_scope {
+ public:
+  explicit flag_scope(bool& flag) noexcept : flag_(flag), was_(std::exchange(flag, true)) {}
+  ~flag_scope() { flag_ = was_; }
+  flag_scope(const flag_scope&) = delete;
+  flag_scope& operator=(const flag_scope&) = delete;
+
+ private:
+  bool& flag_;
+  bool was_;
+};
+
 }  // namespace
 
 // ---- upgrade decisions -------------------------------------------------------------------------
@@ -107,7 +120,9 @@ void pump::start(const std::shared_ptr<pump>& self) {
 void pump::finalize(close_code code, std::string_view reason, std::error_code ec) {
   if (finalized_) return;
   finalized_ = true;
+  end_ec_ = ec;
   ended_.store(true, std::memory_order_release);
+  sendable_.store(false, std::memory_order_release);
   if (!handle_) return;  // a server connection that never became a session
   static_cast<pump_session&>(*handle_).end();
   if (opened_) {
@@ -204,10 +219,11 @@ void pump::shutdown(time_point now) {
 void pump::abort(time_point now) {
   if (transport_closing_) return;
   conn_.receive_eof(now);
-  // Handlers may call back in: they only queue, nothing is written or closed from there.
-  const bool was_settling = std::exchange(settling_, true);
-  while (auto ev = conn_.next_event()) dispatch(*ev, now);
-  settling_ = was_settling;
+  {
+    // Handlers may call back in: they only queue, nothing is written or closed from there.
+    const flag_scope in_settle(settling_);
+    while (auto ev = conn_.next_event()) dispatch(*ev, now);
+  }
   if (!finalized_) finalize(close_code::abnormal, "connection dropped", errc::eof_without_close);
   transport_closing_ = true;
   io_.close_now();
@@ -230,11 +246,12 @@ void pump::on_read_idle() noexcept {
   if (mail_.empty()) std::vector<command>().swap(mail_);
 }
 
-// ---- the settle loop ------------------------------------------------------------------------------
+// ---- the settle loop
+// ------------------------------------------------------------------------------
 
 void pump::settle(time_point now) {
   if (settling_ || transport_closing_) return;
-  settling_ = true;
+  const flag_scope in_settle(settling_);
   for (;;) {
     while (auto ev = conn_.next_event()) {
       dispatch(*ev, now);
@@ -270,7 +287,6 @@ void pump::settle(time_point now) {
       io_.resume_reading();
     }
   }
-  settling_ = false;
 }
 
 bool pump::flush(time_point now) {
@@ -296,9 +312,13 @@ void pump::consumed(std::size_t n, time_point now) {
   if (ctx_->counters) ctx_->counters->count_bytes_out(n);
 }
 
-void pump::note_buffered() noexcept {
+void pump::note_buffered(std::size_t left_mailbox) noexcept {
   const std::size_t b = conn_.buffered_amount();
-  buffered_.store(b, std::memory_order_release);
+  // One atomic step (modulo 2^64): the core's change, minus the bytes that just left the mailbox
+  // for the core, so that other threads never see them counted twice or not at all.
+  queued_.fetch_add(b - core_published_ - left_mailbox, std::memory_order_acq_rel);
+  core_published_ = b;
+  sendable_.store(conn_.state() == connection_state::open, std::memory_order_release);
   if (b > ctx_->backpressure.low_water_mark) congested_ = true;
 }
 
@@ -312,9 +332,12 @@ void pump::update_timer() {
 void pump::begin_close() {
   transport_closing_ = true;
   armed_.reset();
-  // Output that can no longer be written (the write deadline dropped it, the socket failed)
-  // gets no polite close: the peer is not listening.
-  if (write_in_flight_ || write_failed_ || conn_.wants_write()) {
+  // A client that never got connected, output that can no longer be written (the write
+  // deadline dropped it, the socket failed), or a peer that stopped answering: no polite close,
+  // nobody is listening.
+  const bool unresponsive = end_ec_ == errc::heartbeat_timeout || end_ec_ == errc::write_timeout ||
+                            end_ec_ == errc::close_timeout;
+  if (!connected_ || unresponsive || write_in_flight_ || write_failed_ || conn_.wants_write()) {
     io_.close_now();
   } else {
     io_.close_gracefully();
@@ -344,7 +367,8 @@ void pump::dispatch(event& ev, time_point now) {
         counters->count_handshake_rejected(static_cast<errc>(rej->ec.value()));
       }
     }
-    if (ctx_->side == role::client && h.on_connect_error && handle_) h.on_connect_error(handle_, *rej);
+    if (ctx_->side == role::client && h.on_connect_error && handle_)
+      h.on_connect_error(handle_, *rej);
   } else if (const auto* m = std::get_if<message>(&ev)) {
     if (counters != nullptr) counters->count_messages_in();
     if (h.on_message && !finalized_) h.on_message(handle_, m->kind, m->payload);
@@ -405,6 +429,7 @@ void pump::on_http_request(const http_request& req, time_point now) {
 
 void pump::on_opened(const opened& ev) {
   opened_ = true;
+  sendable_.store(true, std::memory_order_release);  // before on_open hands the session out
   if (ctx_->counters) ctx_->counters->count_open();
   // In the table before on_open runs: the handler may already address its own user.
   if (ctx_->table) ctx_->table->insert(handle_);
@@ -455,9 +480,10 @@ std::error_code pump::send(message_kind kind, bytes_view payload) {
     after_command(now);
     return ec;
   }
-  if (const std::error_code ec = admit(payload.size())) return ec;
-  return post(send_cmd{kind, std::vector<std::byte>(payload.begin(), payload.end())},
-              payload.size());
+  if (!sendable_.load(std::memory_order_acquire)) return errc::invalid_state;
+  const std::size_t bytes = queued_size(payload.size());
+  if (const std::error_code ec = admit(bytes)) return ec;
+  return post(send_cmd{kind, std::vector<std::byte>(payload.begin(), payload.end()), bytes}, bytes);
 }
 
 std::error_code pump::send_shared(const shared_message& msg) {
@@ -470,6 +496,7 @@ std::error_code pump::send_shared(const shared_message& msg) {
     after_command(now);
     return ec;
   }
+  if (!sendable_.load(std::memory_order_acquire)) return errc::invalid_state;
   const std::size_t bytes = msg.wire().size();
   if (const std::error_code ec = admit(bytes)) return ec;
   return post(shared_cmd{msg}, bytes);
@@ -486,8 +513,10 @@ std::error_code pump::ping(bytes_view payload) {
     after_command(now);
     return ec;
   }
-  if (const std::error_code ec = admit(payload.size())) return ec;
-  return post(ping_cmd{std::vector<std::byte>(payload.begin(), payload.end())}, payload.size());
+  if (!sendable_.load(std::memory_order_acquire)) return errc::invalid_state;
+  const std::size_t bytes = queued_size(payload.size());
+  if (const std::error_code ec = admit(bytes)) return ec;
+  return post(ping_cmd{std::vector<std::byte>(payload.begin(), payload.end()), bytes}, bytes);
 }
 
 std::error_code pump::close(close_code code, std::string_view reason) {
@@ -519,15 +548,30 @@ std::error_code pump::complete_upgrade(upgrade_decision d) {
 }
 
 std::size_t pump::buffered_amount() const noexcept {
-  return buffered_.load(std::memory_order_acquire) +
-         posted_bytes_.load(std::memory_order_acquire);
+  return queued_.load(std::memory_order_acquire);
 }
 
-// Off the loop: refuse a payload that would take the session past its output limit, counting
-// what is already queued in the core and in the mailbox.
+// What a message of `payload` bytes adds to the output queue: the payload and its frame headers
+// (RFC 6455 §5.2: 2 bytes, +2 or +8 for the length, +4 for a client's mask), per frame when
+// config::auto_fragment_size splits it.
+std::size_t pump::queued_size(std::size_t payload) const noexcept {
+  const std::size_t piece =
+      ctx_->cfg.auto_fragment_size != 0 ? std::min(ctx_->cfg.auto_fragment_size, payload) : payload;
+  const std::size_t frames = piece == 0 ? 1 : (payload + piece - 1) / piece;
+  const std::size_t length_bytes = piece <= 125 ? 0 : piece <= 0xFFFF ? 2 : 8;
+  const std::size_t mask_bytes = ctx_->side == role::client ? 4 : 0;
+  return payload + frames * (2 + length_bytes + mask_bytes);
+}
+
+// Off the loop: reserve room for `bytes` in the session's output allowance (what the core holds
+// plus what waits in the mailbox), or refuse the payload before it is even copied.
 std::error_code pump::admit(std::size_t bytes) {
-  const std::size_t queued = buffered_amount();
-  if (queued + bytes <= ctx_->cfg.max_buffered_output) return {};
+  std::size_t queued = queued_.load(std::memory_order_acquire);
+  while (queued + bytes <= ctx_->cfg.max_buffered_output) {
+    if (queued_.compare_exchange_weak(queued, queued + bytes, std::memory_order_acq_rel)) {
+      return {};
+    }
+  }
   ctx_->messages_dropped.fetch_add(1, std::memory_order_relaxed);
   if (ctx_->backpressure.action == backpressure::close_slow_consumer) {
     post(close_cmd{close_code::policy_violation, slow_consumer_reason}, 0);
@@ -535,13 +579,16 @@ std::error_code pump::admit(std::size_t bytes) {
   return errc::output_limit;
 }
 
+// `bytes` were reserved by admit(); they are released when the command is applied.
 std::error_code pump::post(command cmd, std::size_t bytes) {
   bool wake = false;
   {
     std::lock_guard lock(mail_mutex_);
-    if (ended_.load(std::memory_order_acquire)) return errc::closed;
+    if (ended_.load(std::memory_order_acquire)) {
+      queued_.fetch_sub(bytes, std::memory_order_acq_rel);
+      return errc::closed;
+    }
     mail_.push_back(std::move(cmd));
-    posted_bytes_.fetch_add(bytes, std::memory_order_acq_rel);
     has_mail_.store(true, std::memory_order_release);
     wake = !wake_pending_;
     wake_pending_ = true;
@@ -566,22 +613,18 @@ void pump::apply_mail(time_point now) {
 }
 
 void pump::apply(command& cmd, time_point now) {
-  // Each payload leaves the mailbox count only after the core holds it, so that
-  // buffered_amount() never under-reports in between.
+  // A payload's reservation moves from the mailbox to the core in the same step.
   if (auto* s = std::get_if<send_cmd>(&cmd)) {
     send_now(s->kind, s->payload, now);
-    note_buffered();
-    posted_bytes_.fetch_sub(s->payload.size(), std::memory_order_acq_rel);
+    note_buffered(s->reserved);
   } else if (auto* sh = std::get_if<shared_cmd>(&cmd)) {
     send_shared_now(sh->msg, now);
-    note_buffered();
-    posted_bytes_.fetch_sub(sh->msg.wire().size(), std::memory_order_acq_rel);
+    note_buffered(sh->msg.wire().size());
   } else if (auto* p = std::get_if<ping_cmd>(&cmd)) {
     if (!finalized_ && conn_.ping(p->payload, now) == errc::output_limit) {
       refused(errc::output_limit, now);
     }
-    note_buffered();
-    posted_bytes_.fetch_sub(p->payload.size(), std::memory_order_acq_rel);
+    note_buffered(p->reserved);
   } else if (auto* c = std::get_if<close_cmd>(&cmd)) {
     if (finalized_) return;
     if (ctx_->side == role::client && conn_.state() == connection_state::connecting) {

@@ -109,8 +109,8 @@ class pending_upgrade {
   std::error_code complete(upgrade_decision d) const;
   std::error_code accept(std::string user_id = {}, std::string subprotocol = {},
                          std::vector<header_field> headers = {}) const {
-    return complete(upgrade_decision::accept(std::move(user_id), std::move(subprotocol),
-                                             std::move(headers)));
+    return complete(
+        upgrade_decision::accept(std::move(user_id), std::move(subprotocol), std::move(headers)));
   }
   std::error_code reject(int status, std::string reason,
                          std::vector<header_field> headers = {}) const {
@@ -255,9 +255,9 @@ class pump {
 
   // ---- commands, from any thread (session handles, pending upgrades) --------------------------
   // On the loop they run at once and return the core's answer; from another thread the payload
-  // is copied, queued, and applied on the loop in order (errors there are counted, not
-  // returned). errc::closed after the session ended; errc::output_limit when the backpressure
-  // policy refused the message.
+  // is copied, queued, and applied on the loop in order (errors found there are counted, not
+  // returned). errc::closed after the session ended; errc::invalid_state before it opened or
+  // once it is closing; errc::output_limit when the backpressure policy refused the message.
   std::error_code send(message_kind kind, bytes_view payload);
   std::error_code send_shared(const shared_message& msg);
   std::error_code ping(bytes_view payload);
@@ -270,12 +270,14 @@ class pump {
   struct send_cmd {
     message_kind kind;
     std::vector<std::byte> payload;
+    std::size_t reserved;  // what admit() set aside for it in queued_
   };
   struct shared_cmd {
     shared_message msg;
   };
   struct ping_cmd {
     std::vector<std::byte> payload;
+    std::size_t reserved;
   };
   struct close_cmd {
     close_code code;
@@ -299,7 +301,9 @@ class pump {
   bool flush(time_point now);
   void update_timer();
   void begin_close();
-  void note_buffered() noexcept;
+  // Publishes the core's buffered amount for other threads; `left_mailbox` bytes of reserved
+  // mailbox payload have just moved into the core.
+  void note_buffered(std::size_t left_mailbox = 0) noexcept;
   void consumed(std::size_t n, time_point now);
   void apply_mail(time_point now);
   void apply(command& cmd, time_point now);
@@ -307,6 +311,7 @@ class pump {
   std::error_code send_shared_now(const shared_message& msg, time_point now);
   std::error_code refused(std::error_code ec, time_point now);
   std::error_code post(command cmd, std::size_t bytes);
+  std::size_t queued_size(std::size_t payload) const noexcept;
   std::error_code admit(std::size_t bytes);
   // After a command ran on the loop outside settle(): drain events, write, re-arm.
   void after_command(time_point now);
@@ -318,14 +323,15 @@ class pump {
   std::weak_ptr<pump> self_;
   std::shared_ptr<session> handle_;
   std::optional<time_point> armed_;  // what set_timer() was last told
+  std::error_code end_ec_;           // why the session ended (closed::ec)
   std::size_t read_pause_bytes_;
 
   bool started_ = false;
   bool settling_ = false;
-  bool connected_ = false;         // a client's socket is up (servers: always)
-  bool upgrade_pending_ = false;   // server: upgrade_request seen, not answered yet
-  bool opened_ = false;            // the upgrade succeeded (counted open, inserted in the table)
-  bool finalized_ = false;         // the session's end was processed
+  bool connected_ = false;        // a client's socket is up (servers: always)
+  bool upgrade_pending_ = false;  // server: upgrade_request seen, not answered yet
+  bool opened_ = false;           // the upgrade succeeded (counted open, inserted in the table)
+  bool finalized_ = false;        // the session's end was processed
   bool write_in_flight_ = false;
   bool write_failed_ = false;
   bool read_paused_ = false;
@@ -335,11 +341,14 @@ class pump {
   // Mailbox: commands from other threads, applied on the loop.
   mutable std::mutex mail_mutex_;
   std::vector<command> mail_;
-  bool wake_pending_ = false;                 // guarded by mail_mutex_
-  std::atomic<bool> has_mail_{false};         // mail_ is not empty (a lock-free hint)
-  std::atomic<std::size_t> posted_bytes_{0};  // payload bytes waiting in mail_
-  std::atomic<std::size_t> buffered_{0};      // conn_.buffered_amount() as of the last settle
-  std::atomic<bool> ended_{false};            // the session's end was processed (any thread)
+  bool wake_pending_ = false;          // guarded by mail_mutex_
+  std::atomic<bool> has_mail_{false};  // mail_ is not empty (a lock-free hint)
+  // The core's buffered amount as of the last settle plus the payload bytes reserved for
+  // commands in mail_: buffered_amount() for every thread, and what admit() checks.
+  std::atomic<std::size_t> queued_{0};
+  std::size_t core_published_ = 0;     // the core's part of queued_ (loop only)
+  std::atomic<bool> ended_{false};     // the session's end was processed (any thread)
+  std::atomic<bool> sendable_{false};  // open as of the last settle: sends may be queued
 };
 
 // The session handle every transport hands to applications (see wsx::session): a weak reference

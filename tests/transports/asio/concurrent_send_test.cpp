@@ -1,0 +1,144 @@
+// Eight threads send 10,000 messages each into one session at once; the other side must receive
+// every message exactly once, whole, and each thread's messages in the order that thread sent
+// them. Both directions: a server session (sends encoded once, unmasked) and a client session
+// (masked). Built for ThreadSanitizer too (see docs/asio.md for the command).
+#include <gtest/gtest.h>
+
+#include <charconv>
+#include <future>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "asio_test_support.hpp"
+#include "wsx/asio/client.hpp"
+#include "wsx/asio/server.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using wsx::test::io_threads;
+using wsx::test::wait_until;
+
+constexpr int sender_threads = 8;
+constexpr int sends_per_thread = 10'000;
+constexpr std::size_t total = static_cast<std::size_t>(sender_threads) * sends_per_thread;
+
+// Collects "thread:sequence" messages (from one strand at a time, but read by the test thread).
+struct inbox {
+  std::mutex mutex;
+  std::vector<std::string> received;
+
+  void add(wsx::bytes_view data) {
+    std::lock_guard lock(mutex);
+    received.emplace_back(wsx::as_string(data));
+  }
+  std::size_t size() {
+    std::lock_guard lock(mutex);
+    return received.size();
+  }
+};
+
+// Every message once, whole, in per-thread order.
+void expect_complete_and_ordered(const std::vector<std::string>& received) {
+  ASSERT_EQ(received.size(), total);
+  std::vector<int> next(sender_threads, 0);
+  for (const std::string& m : received) {
+    const std::size_t colon = m.find(':');
+    ASSERT_NE(colon, std::string::npos) << m;
+    int thread = -1;
+    int seq = -1;
+    std::from_chars(m.data(), m.data() + colon, thread);
+    std::from_chars(m.data() + colon + 1, m.data() + m.size(), seq);
+    ASSERT_TRUE(thread >= 0 && thread < sender_threads) << m;
+    ASSERT_EQ(seq, next[static_cast<std::size_t>(thread)])
+        << "thread " << thread << " out of order";
+    ++next[static_cast<std::size_t>(thread)];
+    // "Whole": the payload is exactly what was sent, padding included.
+    ASSERT_EQ(m.size(), colon + 1 + std::to_string(seq).size() + 16) << m;
+  }
+  for (int n : next) EXPECT_EQ(n, sends_per_thread);
+}
+
+// Sends from `sender_threads` threads at once into `s`; returns when all are done.
+void hammer(const wsx::session_ptr& s) {
+  std::promise<void> go;
+  std::shared_future<void> start = go.get_future().share();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < sender_threads; ++t) {
+    threads.emplace_back([s, start, t] {
+      start.wait();
+      for (int i = 0; i < sends_per_thread; ++i) {
+        const std::string msg = std::to_string(t) + ":" + std::to_string(i) + std::string(16, '.');
+        ASSERT_FALSE(s->send_text(msg)) << "send " << t << ":" << i;
+      }
+    });
+  }
+  go.set_value();
+  for (std::thread& t : threads) t.join();
+}
+
+enum class direction { server_to_client, client_to_server };
+
+class concurrent_send : public ::testing::TestWithParam<direction> {};
+
+TEST_P(concurrent_send, every_message_arrives_once_whole_and_in_per_thread_order) {
+  io_threads threads(4);
+  inbox server_inbox;
+  inbox client_inbox;
+  std::promise<wsx::session_ptr> server_session;
+
+  wsx::asio::server_options so;
+  so.handlers.on_open = [&](const wsx::session_ptr& s, const wsx::opened&) {
+    server_session.set_value(s);
+  };
+  so.handlers.on_message = [&](const wsx::session_ptr&, wsx::message_kind, wsx::bytes_view d) {
+    server_inbox.add(d);
+  };
+  wsx::asio::server srv(threads.io(), std::move(so));
+  ASSERT_FALSE(srv.start());
+
+  std::promise<void> client_open;
+  wsx::asio::client_options co;
+  co.handlers.on_open = [&](const wsx::session_ptr&, const wsx::opened&) {
+    client_open.set_value();
+  };
+  co.handlers.on_message = [&](const wsx::session_ptr&, wsx::message_kind, wsx::bytes_view d) {
+    client_inbox.add(d);
+  };
+  wsx::asio::client cli(threads.io(), std::move(co));
+  wsx::session_ptr client_session =
+      cli.connect("ws://127.0.0.1:" + std::to_string(srv.local_endpoint().port()) + "/");
+  ASSERT_EQ(client_open.get_future().wait_for(20s), std::future_status::ready);
+  auto server_future = server_session.get_future();
+  ASSERT_EQ(server_future.wait_for(20s), std::future_status::ready);
+  wsx::session_ptr server_side = server_future.get();
+
+  inbox& target = GetParam() == direction::server_to_client ? client_inbox : server_inbox;
+  hammer(GetParam() == direction::server_to_client ? server_side : client_session);
+  ASSERT_TRUE(wait_until([&] { return target.size() >= total; }, 120s)) << target.size();
+  {
+    std::lock_guard lock(target.mutex);
+    expect_complete_and_ordered(target.received);
+  }
+
+  client_session->close(wsx::close_code::normal, "");
+  std::promise<void> stopped;
+  srv.stop(5s, [&] { stopped.set_value(); });
+  ASSERT_EQ(stopped.get_future().wait_for(20s), std::future_status::ready);
+  server_side.reset();
+  client_session.reset();
+  EXPECT_TRUE(wait_until([] { return wsx::asio::live_sessions() == 0; }));
+}
+
+INSTANTIATE_TEST_SUITE_P(asio, concurrent_send,
+                         ::testing::Values(direction::server_to_client,
+                                           direction::client_to_server),
+                         [](const ::testing::TestParamInfo<direction>& param_info) {
+                           return param_info.param == direction::server_to_client
+                                      ? "server_to_client"
+                                      : "client_to_server";
+                         });
+
+}  // namespace

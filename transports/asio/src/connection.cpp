@@ -1,0 +1,191 @@
+// The shared part of a connection: start-up, cross-thread entry points, the one timer, and the
+// end of the socket.
+//
+// The timer follows the pump's next deadline without paying a cancel + async_wait for every
+// message: the heartbeat deadline moves later with each received frame, and a deadline that
+// moves later needs no new wait — the outstanding one fires early, finds the target in the
+// future and waits again from there. Only a deadline that moves earlier re-arms at once.
+// Superseded waits are recognised by a generation number, so their (cancelled or already
+// queued) completions do nothing. After the closing handshake the same timer bounds the
+// lingering close.
+#include "connection.hpp"
+
+#include <utility>
+
+#include <asio/connect.hpp>
+#include <asio/post.hpp>
+
+namespace wsx::asio::detail {
+
+std::string endpoint_string(const tcp::endpoint& ep) {
+  const ::asio::ip::address addr = ep.address();
+  const std::string host = addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string();
+  return host + ":" + std::to_string(ep.port());
+}
+
+std::span<std::byte> thread_read_buffer() {
+  // Allocated on first use, so threads that never read (the application's) pay nothing.
+  thread_local std::unique_ptr<std::byte[]> buffer;
+  if (!buffer) buffer = std::make_unique_for_overwrite<std::byte[]>(read_buffer_size);
+  return {buffer.get(), read_buffer_size};
+}
+
+connection::connection(const connection_params& p)
+    : strand_(p.strand),
+      timer_(p.strand),
+      owner_(p.owner),
+      serial_(p.serial),
+      linger_(p.linger),
+      pump_(p.ctx, *this, p.remote, clock::now()) {}
+
+connection::~connection() {
+  // The socket closes with its object; the owner must still hear of it (RAII: an io_context
+  // destroyed with this connection's handlers pending never ran close_now()).
+  if (!closed_ && owner_) owner_->connection_finished(serial_);
+}
+
+void connection::start_server() {
+  pump_.start(std::shared_ptr<pump>(shared_from_this(), &pump_));
+  ::asio::post(strand_, [self = self()] { self->begin_server(); });
+}
+
+std::shared_ptr<session> connection::start_client(client_target target) {
+  pump_.start(std::shared_ptr<pump>(shared_from_this(), &pump_));
+  std::shared_ptr<session> handle = pump_.handle();
+  ::asio::post(strand_, [self = self(), t = std::move(target)]() mutable {
+    self->begin_client(std::move(t));
+  });
+  return handle;
+}
+
+std::shared_ptr<session> connection::start_client_failed(std::error_code ec, std::string reason) {
+  pump_.start(std::shared_ptr<pump>(shared_from_this(), &pump_));
+  std::shared_ptr<session> handle = pump_.handle();
+  ::asio::post(strand_, [self = self(), ec, r = std::move(reason)]() mutable {
+    self->pump_.on_connect_failed(ec, std::move(r), clock::now());
+  });
+  return handle;
+}
+
+void connection::post_shutdown() {
+  ::asio::post(strand_, [self = self()] {
+    if (!self->closed_) self->pump_.shutdown(clock::now());
+  });
+}
+
+void connection::post_abort() {
+  ::asio::post(strand_, [self = self()] {
+    if (self->closed_) return;
+    if (self->pump_.finished()) {
+      self->close_now();  // lingering: stop waiting for the peer
+    } else {
+      self->pump_.abort(clock::now());
+    }
+  });
+}
+
+void connection::wake() {
+  ::asio::post(strand_, [self = self()] {
+    if (!self->closed_) self->pump_.on_wake(clock::now());
+  });
+}
+
+void connection::set_timer(std::optional<time_point> at) {
+  timer_target_ = at;
+  if (closed_) return;
+  if (!at) {
+    // Nothing to wait for: free the outstanding wait now rather than when it expires (an idle
+    // connection without a heartbeat then holds no timer operation at all).
+    if (timer_waiting_) {
+      timer_waiting_ = false;
+      ++timer_generation_;
+      timer_.cancel();
+    }
+    return;
+  }
+  if (timer_waiting_ && timer_expiry_ <= *at) return;  // fires first, then waits for the rest
+  arm_timer(*at);
+}
+
+void connection::arm_timer(time_point at) {
+  timer_expiry_ = at;
+  timer_.expires_at(at);  // cancels an outstanding wait; its completion is of an old generation
+  timer_waiting_ = true;
+  const std::uint32_t generation = ++timer_generation_;
+  timer_.async_wait(
+      [self = self(), generation](const std::error_code& ec) { self->on_timer(ec, generation); });
+}
+
+void connection::on_timer(const std::error_code& ec, std::uint32_t generation) {
+  if (generation != timer_generation_) return;
+  timer_waiting_ = false;
+  if (ec || closed_) return;
+  const time_point now = clock::now();
+  if (lingering_) {
+    close_now();  // the peer never finished its side
+    return;
+  }
+  if (!timer_target_) return;
+  if (*timer_target_ > now) {
+    arm_timer(*timer_target_);  // the deadline moved later while we waited
+    return;
+  }
+  timer_target_.reset();
+  pump_.on_timer(now);
+}
+
+void connection::begin_linger() {
+  lingering_ = true;
+  timer_target_.reset();
+  arm_timer(clock::now() + std::chrono::duration_cast<clock::duration>(linger_));
+}
+
+void connection::connect_socket(socket_type& socket, client_target target,
+                                std::function<void(client_target)> connected) {
+  resolver_ = std::make_unique<resolver_type>(strand_);
+  // Copies: `target` moves into the handler, and argument order is unspecified.
+  const std::string host = target.host;
+  const std::string port = target.port;
+  // No AI_ADDRCONFIG (Asio's default): with only a loopback interface it hides 127.0.0.1.
+  resolver_->async_resolve(
+      host, port, tcp::resolver::numeric_service,
+      [self = self(), &socket, t = std::move(target), next = std::move(connected)](
+          const std::error_code& ec, const tcp::resolver::results_type& results) mutable {
+        self->resolver_.reset();
+        if (self->closed_) return;
+        if (ec) {
+          self->pump_.on_connect_failed(ec, "cannot resolve " + t.host + ": " + ec.message(),
+                                        clock::now());
+          return;
+        }
+        ::asio::async_connect(
+            socket, results,
+            [self, &socket, t = std::move(t), next = std::move(next)](
+                const std::error_code& cec, const tcp::endpoint&) mutable {
+              if (self->closed_) return;
+              if (cec) {
+                self->pump_.on_connect_failed(
+                    cec, "cannot connect to " + t.host + ":" + t.port + ": " + cec.message(),
+                    clock::now());
+                return;
+              }
+              std::error_code ignored;
+              socket.set_option(tcp::no_delay(true), ignored);  // small frames must not wait
+              next(std::move(t));
+            });
+      });
+}
+
+void connection::close_now() {
+  if (closed_) return;
+  closed_ = true;
+  lingering_ = false;
+  timer_target_.reset();
+  ++timer_generation_;
+  timer_.cancel();
+  if (resolver_) resolver_->cancel();
+  close_socket();
+  if (owner_) owner_->connection_finished(serial_);
+}
+
+}  // namespace wsx::asio::detail

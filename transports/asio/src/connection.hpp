@@ -1,0 +1,203 @@
+// One TCP (or TLS) connection of the Asio transport: the socket, the strand, the one timer, and
+// the wsx::pump that does everything else. Internal to transports/asio.
+//
+// `connection` is the part TCP and TLS share: it implements the transport_io calls that only
+// need the strand and the timer (set_timer, wake, on_loop_thread, close_now) and the lingering
+// close's deadline. tcp_connection and tls_connection add reading, writing and closing their
+// kind of socket. Every handler holds a shared_ptr to the connection, so it lives exactly as
+// long as some operation is outstanding (or a session handle has it locked for a moment).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <asio/basic_stream_socket.hpp>
+#include <asio/basic_waitable_timer.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/basic_resolver.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/ssl/context.hpp>
+#include <asio/ssl/stream.hpp>
+#include <asio/strand.hpp>
+
+#include "wsx/common/pump.hpp"
+
+namespace wsx::asio::detail {
+
+using tcp = ::asio::ip::tcp;
+using strand_type = ::asio::strand<::asio::io_context::executor_type>;
+// I/O objects bound to the connection's strand: their handlers run there without wrapping.
+using socket_type = ::asio::basic_stream_socket<tcp, strand_type>;
+using timer_type =
+    ::asio::basic_waitable_timer<std::chrono::steady_clock,
+                                 ::asio::wait_traits<std::chrono::steady_clock>, strand_type>;
+using resolver_type = ::asio::ip::basic_resolver<tcp, strand_type>;
+using tls_stream_type = ::asio::ssl::stream<socket_type>;
+
+// "ip:port", with an IPv6 address in brackets.
+std::string endpoint_string(const tcp::endpoint& ep);
+
+// The per-thread read buffer of TCP connections: the core copies what it keeps, so one buffer
+// serves every connection the thread runs, and an idle connection owns none.
+std::span<std::byte> thread_read_buffer();
+inline constexpr std::size_t read_buffer_size = 64 * 1024;
+
+// Who wants to know when a connection's socket is closed (the server, for stop()).
+class connection_owner {
+ public:
+  virtual void connection_finished(std::uint64_t serial) noexcept = 0;
+
+ protected:
+  ~connection_owner() = default;
+};
+
+// Where a client connects, and what its upgrade request says.
+struct client_target {
+  std::string host;  // for resolution, SNI and the certificate check
+  std::string port;
+  wsx::client_options request;  // host and target filled in from the URL
+};
+
+struct connection_params {
+  strand_type strand;
+  std::shared_ptr<pump_context> ctx;
+  std::string remote;  // "ip:port" (server) or the URL's authority (client)
+  std::chrono::nanoseconds linger;
+  std::shared_ptr<connection_owner> owner;  // may be null
+  std::uint64_t serial = 0;
+};
+
+class connection : public transport_io, public std::enable_shared_from_this<connection> {
+ public:
+  explicit connection(const connection_params& p);
+  virtual ~connection();
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  // Server: start (TLS handshake, then) reading. Call once, right after make_shared, from any
+  // thread: the pump is started here and the rest is posted to the strand.
+  void start_server();
+  // Client: resolve, connect, (TLS handshake,) send the upgrade request. Same rules. Returns the
+  // session handle, which exists from this moment.
+  std::shared_ptr<session> start_client(client_target target);
+  // Client that cannot even begin (malformed URL, TLS context): the session reports `reason`
+  // through on_connect_error and on_close on its strand. Returns the session handle.
+  std::shared_ptr<session> start_client_failed(std::error_code ec, std::string reason);
+  // From any thread: server shutdown (pump::shutdown) / drop at once (pump::abort).
+  void post_shutdown();
+  void post_abort();
+
+  // transport_io: the parts that need only the strand and the timer.
+  void set_timer(std::optional<time_point> at) final;
+  bool on_loop_thread() const noexcept final { return strand_.running_in_this_thread(); }
+  void wake() final;
+  void close_now() final;
+
+ protected:
+  virtual void begin_server() = 0;
+  virtual void begin_client(client_target target) = 0;
+  // Close the socket; errors are ignored. Outstanding operations complete with an error.
+  virtual void close_socket() noexcept = 0;
+
+  // The closing handshake is over and our side is shut: wait for the peer's end until the
+  // linger deadline, then close_now().
+  void begin_linger();
+  // Client: resolve target.host, connect `socket` to the first address that answers (TCP_NODELAY
+  // on), then call `connected` on the strand. Failures end in pump_.on_connect_failed().
+  void connect_socket(socket_type& socket, client_target target,
+                      std::function<void(client_target)> connected);
+  std::shared_ptr<connection> self() { return shared_from_this(); }
+
+  strand_type strand_;
+  bool closed_ = false;     // close_now() ran: the socket is closed, every handler returns
+  bool lingering_ = false;  // begin_linger() ran
+
+ private:
+  void arm_timer(time_point at);
+  void on_timer(const std::error_code& ec, std::uint32_t generation);
+
+  timer_type timer_;
+  std::unique_ptr<resolver_type> resolver_;  // client, while resolving
+  std::shared_ptr<connection_owner> owner_;
+  std::uint64_t serial_;
+  std::chrono::nanoseconds linger_;
+  std::optional<time_point> timer_target_;  // what the pump asked for
+  time_point timer_expiry_{};               // what the timer is set to while a wait is out
+  std::uint32_t timer_generation_ = 0;      // waits of earlier generations were superseded
+  bool timer_waiting_ = false;
+
+ protected:
+  // Holds only a reference to *this until start_server()/start_client() starts it.
+  pump pump_;
+};
+
+// Plain TCP: readiness-based. Reads wait for readability, then read_some() into the thread's
+// buffer; writes are a non-blocking gather write of every pending range, and only when the
+// socket is full do they wait for writability. No buffer of the core is ever lent to Asio
+// across a handler, so the core may drop its output (a write deadline) at any moment.
+class tcp_connection final : public connection {
+ public:
+  tcp_connection(socket_type socket, const connection_params& p);
+
+  write_result write(const output_view& out) override;
+  void resume_reading() override;
+  void close_gracefully() override;
+
+ private:
+  void begin_server() override;
+  void begin_client(client_target target) override;
+  void close_socket() noexcept override;
+  // Common to both roles once the socket is connected: options, then the read loop.
+  bool prepare_socket();
+  void wait_readable();
+  void on_readable(const std::error_code& ec);
+  void read_input();
+  void drain_lingering();
+
+  socket_type socket_;
+  bool read_waiting_ = false;  // an async_wait(read) or a posted read continuation is pending
+  bool read_eof_ = false;
+};
+
+// TLS: completion-based, as asio::ssl::stream requires. Reads go into the connection's own
+// buffer (the stream completes a read only after decrypting into it, so a thread-shared buffer
+// could be overwritten by another connection in between); writes copy up to one TLS record of
+// pending output into a staging buffer and async_write_some() it, consuming on completion.
+class tls_connection final : public connection {
+ public:
+  tls_connection(socket_type socket, std::shared_ptr<::asio::ssl::context> tls,
+                 const connection_params& p);
+
+  write_result write(const output_view& out) override;
+  void resume_reading() override;
+  void close_gracefully() override;
+
+ private:
+  static constexpr std::size_t record_size = 16 * 1024;  // TLS plaintext record limit
+
+  void begin_server() override;
+  void begin_client(client_target target) override;
+  void close_socket() noexcept override;
+  void on_handshake(const std::error_code& ec, const client_target* target);
+  void start_read();
+  void on_read(const std::error_code& ec, std::size_t n);
+  void on_written(const std::error_code& ec, std::size_t n);
+  std::string handshake_failure(const std::error_code& ec) const;
+
+  std::shared_ptr<::asio::ssl::context> tls_;  // the stream refers to it
+  tls_stream_type stream_;
+  std::unique_ptr<std::byte[]> read_buffer_;  // record_size bytes once the handshake is done
+  std::vector<std::byte> staging_;            // the plaintext of the write in flight
+  bool reading_ = false;
+  bool writing_ = false;
+  bool shutting_down_ = false;
+};
+
+}  // namespace wsx::asio::detail

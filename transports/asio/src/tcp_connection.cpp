@@ -1,0 +1,204 @@
+// Plain TCP connections: readiness-based reads and writes on a non-blocking socket.
+//
+// Reading: async_wait(wait_read), then read_some() into the thread's 64 KiB buffer and hand the
+// bytes to the pump, until the socket is drained (a short read), 16 buffers were read (then the
+// loop continues through a post, so one fast peer cannot starve the strand's thread), or the
+// pump says stop (backpressure, or the end). An idle connection therefore owns no read buffer,
+// only its pending wait. A short read is also the moment the pump frees idle buffers.
+//
+// Writing: write() is one non-blocking gather write (sendmsg with up to 64 ranges) straight from
+// the core's output queue; when the kernel takes less than everything, async_wait(wait_write) is
+// the one operation in flight, and its completion makes the pump write again. The ranges are
+// copied into a thread-local vector for the call only: nothing of the core's is held by Asio
+// between handlers.
+//
+// Closing: after the closing handshake, shutdown(SHUT_WR) and read-and-discard until the peer's
+// FIN or the linger deadline, then close — closing with unread input would send a reset that can
+// destroy the close frame before the peer reads it.
+#include <utility>
+#include <vector>
+
+#include <asio/buffer.hpp>
+#include <asio/error.hpp>
+#include <asio/post.hpp>
+
+#include "connection.hpp"
+
+namespace wsx::asio::detail {
+namespace {
+
+bool would_block(const std::error_code& ec) noexcept {
+  return ec == ::asio::error::would_block || ec == ::asio::error::try_again;
+}
+
+// Reads per wake-up before the loop yields to other work on this thread.
+constexpr int max_reads_per_turn = 16;
+
+}  // namespace
+
+tcp_connection::tcp_connection(socket_type socket, const connection_params& p)
+    : connection(p), socket_(std::move(socket)) {}
+
+bool tcp_connection::prepare_socket() {
+  std::error_code ec;
+  socket_.non_blocking(true, ec);  // read_some/write_some return would_block instead of waiting
+  if (!ec) socket_.set_option(tcp::no_delay(true), ec);
+  return !ec;
+}
+
+void tcp_connection::begin_server() {
+  if (closed_) return;
+  if (!prepare_socket()) {
+    pump_.abort(clock::now());
+    return;
+  }
+  wait_readable();
+}
+
+void tcp_connection::begin_client(client_target target) {
+  if (closed_) return;
+  connect_socket(socket_, std::move(target), [this, keep = self()](client_target t) {
+    if (!prepare_socket()) {
+      pump_.on_connect_failed(std::make_error_code(std::errc::io_error),
+                              "cannot configure the socket", clock::now());
+      return;
+    }
+    pump_.on_connected(t.request, clock::now());
+    wait_readable();
+  });
+}
+
+void tcp_connection::close_socket() noexcept {
+  std::error_code ignored;
+  socket_.close(ignored);
+}
+
+// ---- reading ------------------------------------------------------------------------------------
+
+void tcp_connection::wait_readable() {
+  if (read_waiting_ || closed_ || read_eof_) return;
+  read_waiting_ = true;
+  socket_.async_wait(socket_type::wait_read,
+                     [self = std::static_pointer_cast<tcp_connection>(self())](
+                         const std::error_code& ec) { self->on_readable(ec); });
+}
+
+void tcp_connection::resume_reading() { wait_readable(); }
+
+void tcp_connection::on_readable(const std::error_code& ec) {
+  read_waiting_ = false;
+  if (closed_) return;
+  if (ec) {  // the wait itself failed: treat it as the end of the peer's stream
+    read_eof_ = true;
+    if (lingering_) {
+      close_now();
+    } else {
+      pump_.on_eof(clock::now());
+    }
+    return;
+  }
+  if (lingering_) {
+    drain_lingering();
+  } else {
+    read_input();
+  }
+}
+
+void tcp_connection::read_input() {
+  const std::span<std::byte> buffer = thread_read_buffer();
+  for (int round = 0; round < max_reads_per_turn; ++round) {
+    if (closed_ || lingering_ || !pump_.should_read()) return;  // resume_reading() restarts us
+    std::error_code ec;
+    const std::size_t n = socket_.read_some(::asio::buffer(buffer.data(), buffer.size()), ec);
+    if (would_block(ec)) {
+      pump_.on_read_idle();
+      wait_readable();
+      return;
+    }
+    if (ec) {  // FIN (eof) or a failure such as a reset: the core decides what it means
+      read_eof_ = true;
+      pump_.on_eof(clock::now());
+      return;
+    }
+    pump_.on_input(buffer.first(n), clock::now());
+    if (n < buffer.size()) {
+      // Most likely drained; if more came meanwhile, the wait completes at once.
+      if (!closed_ && !lingering_ && pump_.should_read()) {
+        pump_.on_read_idle();
+        wait_readable();
+      }
+      return;
+    }
+  }
+  read_waiting_ = true;
+  ::asio::post(strand_, [self = std::static_pointer_cast<tcp_connection>(self())] {
+    self->read_waiting_ = false;
+    if (self->closed_) return;
+    if (self->lingering_) {
+      self->drain_lingering();
+    } else {
+      self->read_input();
+    }
+  });
+}
+
+// ---- writing ------------------------------------------------------------------------------------
+
+write_result tcp_connection::write(const output_view& out) {
+  thread_local std::vector<::asio::const_buffer> gather;
+  gather.clear();
+  for (const bytes_view& range : out) gather.emplace_back(range.data(), range.size());
+  std::error_code ec;
+  const std::size_t n = socket_.write_some(gather, ec);
+  if (ec && !would_block(ec)) return {0, false, ec};
+  if (!ec && n == out.total_bytes()) return {n, false, {}};
+  // The socket is full: wait until it takes more.
+  socket_.async_wait(
+      socket_type::wait_write,
+      [self = std::static_pointer_cast<tcp_connection>(self())](const std::error_code& wec) {
+        if (self->closed_) return;
+        self->pump_.on_write_complete(0, wec, clock::now());
+      });
+  return {ec ? 0 : n, true, {}};
+}
+
+// ---- closing ------------------------------------------------------------------------------------
+
+void tcp_connection::close_gracefully() {
+  if (closed_) return;
+  if (read_eof_) {  // the peer's FIN is already in: nothing to wait for
+    close_now();
+    return;
+  }
+  std::error_code ec;
+  socket_.shutdown(socket_type::shutdown_send, ec);
+  if (ec) {
+    close_now();
+    return;
+  }
+  begin_linger();
+  wait_readable();
+}
+
+void tcp_connection::drain_lingering() {
+  const std::span<std::byte> buffer = thread_read_buffer();
+  for (int round = 0; round < max_reads_per_turn; ++round) {
+    std::error_code ec;
+    socket_.read_some(::asio::buffer(buffer.data(), buffer.size()), ec);  // late input: discard
+    if (would_block(ec)) {
+      wait_readable();
+      return;
+    }
+    if (ec) {  // the peer's FIN (or a failure): done
+      close_now();
+      return;
+    }
+  }
+  read_waiting_ = true;
+  ::asio::post(strand_, [self = std::static_pointer_cast<tcp_connection>(self())] {
+    self->read_waiting_ = false;
+    if (!self->closed_) self->drain_lingering();
+  });
+}
+
+}  // namespace wsx::asio::detail
