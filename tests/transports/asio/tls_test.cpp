@@ -203,6 +203,23 @@ TEST_F(tls, system_store_rejects_the_self_signed_certificate_with_a_clear_error)
   EXPECT_EQ(server_->table().session_count(), 0u);
 }
 
+TEST_F(tls, a_client_that_never_starts_the_tls_handshake_is_dropped_at_the_deadline) {
+  wsx::asio::server_options so;
+  so.tls = server_context(pem_);
+  so.config.handshake_timeout = 200ms;
+  wsx::asio::server srv(threads_.io(), std::move(so));
+  ASSERT_FALSE(srv.start());
+  poll_example::unique_fd fd = wsx::test::connect_loopback(srv.local_endpoint().port());
+  ASSERT_TRUE(fd);
+  ASSERT_TRUE(wait_until([&] { return srv.connection_count() == 1; }));
+  // Silent: no ClientHello. The server must hang up on its own.
+  EXPECT_EQ(wsx::test::read_until_closed(fd.get(), 20s), "");
+  EXPECT_TRUE(wait_until([&] { return srv.connection_count() == 0; }));
+  std::promise<void> stopped;
+  srv.stop(2s, [&] { stopped.set_value(); });
+  EXPECT_EQ(stopped.get_future().wait_for(20s), std::future_status::ready);
+}
+
 TEST_F(tls, a_trusted_certificate_for_another_host_is_refused) {
   // A second server whose (trusted) certificate names only another host.
   const pem_pair other = make_self_signed("DNS:other.example");

@@ -24,6 +24,7 @@ struct client::state {
       : io(io_context),
         tls(std::move(opts.tls)),
         ca_file(std::move(opts.ca_file)),
+        linger(opts.linger),
         ctx(std::make_shared<pump_context>()) {
     ctx->side = role::client;
     ctx->cfg = opts.config;
@@ -64,6 +65,7 @@ struct client::state {
   std::mutex mutex;  // guards tls
   std::shared_ptr<::asio::ssl::context> tls;
   std::string ca_file;
+  std::chrono::milliseconds linger;
   std::shared_ptr<pump_context> ctx;
   wsx::client_options request;  // host and target are filled per connection
 };
@@ -84,9 +86,9 @@ session_ptr client::connect(std::string_view url) {
     if (!tls) parsed.reset();
   }
 
-  const detail::connection_params p{
-      ::asio::make_strand(state_->io), state_->ctx, parsed ? parsed->authority : std::string(url),
-      std::chrono::seconds(2),         nullptr,     0};
+  detail::connection_params p{
+      ::asio::make_strand(state_->io), state_->ctx, {}, state_->linger, nullptr, 0};
+  p.remote = parsed ? parsed->authority : std::string(url);
   std::shared_ptr<detail::connection> c;
   if (tls) {
     c = std::make_shared<detail::tls_connection>(detail::socket_type(p.strand), std::move(tls), p);

@@ -47,7 +47,8 @@ std::string endpoint_string(const tcp::endpoint& ep);
 // The per-thread read buffer of TCP connections: the core copies what it keeps, so one buffer
 // serves every connection the thread runs, and an idle connection owns none.
 std::span<std::byte> thread_read_buffer();
-inline constexpr std::size_t read_buffer_size = 64 * 1024;
+// 128 KiB: a 64 KiB message with its frame header still arrives in one read.
+inline constexpr std::size_t read_buffer_size = 128 * 1024;
 
 // Who wants to know when a connection's socket is closed (the server, for stop()).
 class connection_owner {
@@ -162,7 +163,8 @@ class tcp_connection final : public connection {
   void drain_lingering();
 
   socket_type socket_;
-  bool read_waiting_ = false;  // an async_wait(read) or a posted read continuation is pending
+  bool read_waiting_ = false;   // an async_wait(read) or a posted read continuation is pending
+  bool in_read_input_ = false;  // read_input() is on the stack
   bool read_eof_ = false;
 };
 

@@ -1,10 +1,10 @@
 // Plain TCP connections: readiness-based reads and writes on a non-blocking socket.
 //
-// Reading: async_wait(wait_read), then read_some() into the thread's 64 KiB buffer and hand the
+// Reading: async_wait(wait_read), then read_some() into the thread's 128 KiB buffer and hand the
 // bytes to the pump, until the socket is drained (a short read), 16 buffers were read (then the
 // loop continues through a post, so one fast peer cannot starve the strand's thread), or the
 // pump says stop (backpressure, or the end). An idle connection therefore owns no read buffer,
-// only its pending wait. A short read is also the moment the pump frees idle buffers.
+// only its pending wait. A short read tells the pump the connection may be going quiet.
 //
 // Writing: write() is one non-blocking gather write (sendmsg with up to 64 ranges) straight from
 // the core's output queue; when the kernel takes less than everything, async_wait(wait_write) is
@@ -83,7 +83,9 @@ void tcp_connection::wait_readable() {
                          const std::error_code& ec) { self->on_readable(ec); });
 }
 
-void tcp_connection::resume_reading() { wait_readable(); }
+void tcp_connection::resume_reading() {
+  if (!in_read_input_) wait_readable();  // a running read loop carries on by itself
+}
 
 void tcp_connection::on_readable(const std::error_code& ec) {
   read_waiting_ = false;
@@ -106,12 +108,17 @@ void tcp_connection::on_readable(const std::error_code& ec) {
 
 void tcp_connection::read_input() {
   const std::span<std::byte> buffer = thread_read_buffer();
+  in_read_input_ = true;
+  const struct reset_on_exit {
+    bool& flag;
+    ~reset_on_exit() { flag = false; }
+  } reset{in_read_input_};
   for (int round = 0; round < max_reads_per_turn; ++round) {
     if (closed_ || lingering_ || !pump_.should_read()) return;  // resume_reading() restarts us
     std::error_code ec;
     const std::size_t n = socket_.read_some(::asio::buffer(buffer.data(), buffer.size()), ec);
     if (would_block(ec)) {
-      pump_.on_read_idle();
+      pump_.on_read_idle(clock::now());
       wait_readable();
       return;
     }
@@ -124,7 +131,7 @@ void tcp_connection::read_input() {
     if (n < buffer.size()) {
       // Most likely drained; if more came meanwhile, the wait completes at once.
       if (!closed_ && !lingering_ && pump_.should_read()) {
-        pump_.on_read_idle();
+        pump_.on_read_idle(clock::now());
         wait_readable();
       }
       return;

@@ -123,7 +123,7 @@ void tls_connection::on_read(const std::error_code& ec, std::size_t n) {
     pump_.on_eof(now);
     return;
   }
-  if (n < record_size) pump_.on_read_idle();
+  if (n < record_size) pump_.on_read_idle(now);
   start_read();
 }
 
@@ -156,6 +156,12 @@ void tls_connection::on_written(const std::error_code& ec, std::size_t n) {
 
 void tls_connection::close_gracefully() {
   if (closed_) return;
+  if (!read_buffer_) {
+    // The TLS handshake never finished (a handshake deadline): there is no session to shut
+    // down, and the stream allows no shutdown while its handshake is outstanding.
+    close_now();
+    return;
+  }
   shutting_down_ = true;
   begin_linger();
   // The shutdown reads the peer's close_notify itself: end our read first (one read at a time).

@@ -158,6 +158,8 @@ void pump::on_connect_failed(std::error_code ec, std::string reason, time_point 
 
 void pump::on_input(bytes_view in, time_point now) {
   if (transport_closing_) return;
+  last_activity_ = now;
+  shrunk_ = false;
   if (ctx_->counters) ctx_->counters->count_bytes_in(in.size());
   conn_.receive(in, now);
   settle(now);
@@ -172,6 +174,7 @@ void pump::on_eof(time_point now) {
 void pump::on_timer(time_point now) {
   if (transport_closing_) return;
   armed_.reset();  // the transport's timer is spent; update_timer() arms it again if needed
+  if (shrink_at_ && *shrink_at_ <= now) shrink_if_quiet(now);
   conn_.on_timer(now);
   settle(now);
 }
@@ -239,9 +242,23 @@ bool pump::should_read() {
   return true;
 }
 
-void pump::on_read_idle() noexcept {
-  if (transport_closing_ || write_in_flight_ || conn_.wants_write()) return;
+void pump::on_read_idle(time_point now) {
+  // Freeing at every pause would make a busy connection allocate its buffers again for each
+  // message; wait until it has been quiet for a while (the connection's one timer says when).
+  if (transport_closing_ || shrunk_ || shrink_at_) return;
+  shrink_at_ = now + quiet_before_shrink;
+  update_timer();
+}
+
+void pump::shrink_if_quiet(time_point now) {
+  shrink_at_.reset();
+  if (now - last_activity_ < quiet_before_shrink) {
+    shrink_at_ = last_activity_ + quiet_before_shrink;  // busy meanwhile: look again later
+    return;
+  }
+  if (write_in_flight_ || conn_.wants_write()) return;  // the next read pause tries again
   conn_.shrink_to_fit();
+  shrunk_ = true;
   std::lock_guard lock(mail_mutex_);
   if (mail_.empty()) std::vector<command>().swap(mail_);
 }
@@ -308,6 +325,7 @@ bool pump::flush(time_point now) {
 }
 
 void pump::consumed(std::size_t n, time_point now) {
+  last_activity_ = now;
   conn_.consume_output(n, now);
   if (ctx_->counters) ctx_->counters->count_bytes_out(n);
 }
@@ -323,7 +341,8 @@ void pump::note_buffered(std::size_t left_mailbox) noexcept {
 }
 
 void pump::update_timer() {
-  const std::optional<time_point> due = conn_.next_deadline();
+  std::optional<time_point> due = conn_.next_deadline();
+  if (shrink_at_ && (!due || *shrink_at_ < *due)) due = shrink_at_;
   if (due == armed_) return;
   armed_ = due;
   io_.set_timer(due);

@@ -13,6 +13,7 @@
 // on its own strand. See docs/asio.md.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -49,6 +50,10 @@ struct client_options {
   // Optional: a table to put the client's sessions in (user id ""), and counters.
   std::shared_ptr<connection_table> table;
   std::shared_ptr<stats> counters;
+
+  // When the client ends a connection itself (a close deadline), how long it waits for the
+  // server's FIN (TCP) or close_notify (TLS) before closing the socket regardless.
+  std::chrono::milliseconds linger{2000};
 };
 
 class client {

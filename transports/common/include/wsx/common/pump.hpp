@@ -15,10 +15,12 @@
 // The end of a session is one code path whatever ended it (close frame, protocol error, any
 // deadline, TCP reset, shutdown, the transport being torn down): the table entry is erased, the
 // stats are counted and the close handler runs, exactly once. If the pump is destroyed before
-// that happened (its event loop was destroyed), its destructor does it.
+// that happened (its event loop was destroyed under it), its destructor erases the table entry
+// and counts the close, but calls no handler: the application may be gone by then.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -64,10 +66,11 @@ struct session_handlers {
   // buffered_amount() fell to backpressure_policy::low_water_mark or below after having been
   // above it: a good moment to resume sending.
   std::function<void(const session_ptr&)> on_drain;
-  // The session ended, exactly once: the peer's (or our) close code and reason, and `ec` saying
-  // why when it was not a normal closing handshake (errc::heartbeat_timeout,
-  // errc::eof_without_close, errc::write_timeout, a handshake error on a client…). The session
-  // is already out of the connection table and its commands return errc::closed.
+  // The session ended (exactly once; not at all if the event loop is destroyed first): the
+  // peer's (or our) close code and reason, and `ec` saying why when it was not a normal closing
+  // handshake (errc::heartbeat_timeout, errc::eof_without_close, errc::write_timeout, a
+  // handshake error on a client…). The session is already out of the connection table and its
+  // commands return errc::closed.
   std::function<void(const session_ptr&, close_code, std::string_view reason, std::error_code)>
       on_close;
   // Client only: the connection never opened (name resolution, TCP, TLS — e.g. "certificate
@@ -176,8 +179,9 @@ struct write_result {
   std::error_code error;    // the socket failed: the pump ends the connection
 };
 
-// Implemented by each transport for each connection. The pump calls these on the loop only, and
-// never again after close_now() or close_gracefully().
+// Implemented by each transport for each connection. The pump calls these on the loop only
+// (set_timer() also from start()), and nothing but wake() after close_now() or
+// close_gracefully().
 class transport_io {
  public:
   // Write from the front of `out` (ranges valid until the next call on the pump). Either send
@@ -193,7 +197,8 @@ class transport_io {
   // Everything is written and the session has ended: close the socket politely (TCP: shut down
   // the sending side, drain input until the peer's FIN or a short linger; TLS: close_notify).
   virtual void close_gracefully() = 0;
-  // Close the socket now (errors, aborts). Outstanding operations end without calling back.
+  // Close the socket now (errors, aborts). Outstanding operations may still complete, but must
+  // not call into the pump any more.
   virtual void close_now() = 0;
   // True on the thread currently running this connection's loop (inside its strand).
   virtual bool on_loop_thread() const noexcept = 0;
@@ -215,9 +220,10 @@ class pump {
   pump(const pump&) = delete;
   pump& operator=(const pump&) = delete;
 
-  // Call once on the loop, right after construction. `self` points at this pump and owns the
-  // transport (an aliasing shared_ptr): session handles and pending upgrades keep a weak
-  // reference to it. Arms the timer; a client's session handle exists from here on.
+  // Call once, right after construction and before the transport's first completion can run
+  // (it need not be on the loop yet). `self` points at this pump and owns the transport (an
+  // aliasing shared_ptr): session handles and pending upgrades keep a weak reference to it.
+  // Arms the timer; a client's session handle exists from here on.
   void start(const std::shared_ptr<pump>& self);
   // The session handle: a client's from start(), a server's once the upgrade is accepted;
   // null before.
@@ -248,8 +254,11 @@ class pump {
   // The read loop asks before each read. False: stop reading. When false because of
   // backpressure (the peer is not taking our output), the pump calls resume_reading() later.
   bool should_read();
-  // The read loop found no more input for now: a quiet moment to free idle buffers.
-  void on_read_idle() noexcept;
+  // The read loop found no more input for now. Once the connection has stayed quiet for
+  // quiet_before_shrink, the pump frees the core's idle buffers (connection::shrink_to_fit), so
+  // an idle connection holds little memory while a busy one keeps reusing its buffers.
+  void on_read_idle(time_point now);
+  static constexpr std::chrono::seconds quiet_before_shrink{1};
   // True once close_gracefully() or close_now() was called: nothing more to do for the pump.
   bool finished() const noexcept { return transport_closing_; }
 
@@ -300,6 +309,7 @@ class pump {
   // Writes what the core has queued. True when the socket failed (the core got receive_eof).
   bool flush(time_point now);
   void update_timer();
+  void shrink_if_quiet(time_point now);
   void begin_close();
   // Publishes the core's buffered amount for other threads; `left_mailbox` bytes of reserved
   // mailbox payload have just moved into the core.
@@ -322,8 +332,10 @@ class pump {
   connection conn_;
   std::weak_ptr<pump> self_;
   std::shared_ptr<session> handle_;
-  std::optional<time_point> armed_;  // what set_timer() was last told
-  std::error_code end_ec_;           // why the session ended (closed::ec)
+  std::optional<time_point> armed_;      // what set_timer() was last told
+  std::optional<time_point> shrink_at_;  // when to check for a quiet connection
+  time_point last_activity_{};           // the last input or written output
+  std::error_code end_ec_;               // why the session ended (closed::ec)
   std::size_t read_pause_bytes_;
 
   bool started_ = false;
@@ -336,6 +348,7 @@ class pump {
   bool write_failed_ = false;
   bool read_paused_ = false;
   bool congested_ = false;  // buffered output rose above the low-water mark (drain pending)
+  bool shrunk_ = false;     // idle buffers freed, and no input since
   bool transport_closing_ = false;
 
   // Mailbox: commands from other threads, applied on the loop.
