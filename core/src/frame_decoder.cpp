@@ -20,6 +20,9 @@ constexpr std::size_t header_length(std::byte b1) noexcept {
   return 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + ((u8(b1) & 0x80) ? 4 : 0);
 }
 
+// RFC 6455 §5.5: a control frame carries at most 125 bytes of payload.
+constexpr std::size_t max_control_payload = 125;
+
 bool is_known_opcode(std::uint8_t op) noexcept {
   return op <= 2 || (op >= 8 && op <= 10);
 }
@@ -46,7 +49,7 @@ frame_decoder::item frame_decoder::fail(errc e) noexcept {
   return error_item();
 }
 
-frame_decoder::item frame_decoder::next(std::span<std::byte> in, std::size_t& consumed) noexcept {
+frame_decoder::item frame_decoder::next(std::span<std::byte> in, std::size_t& consumed) {
   if (failed_) return error_item();
   std::size_t pos = 0;
 
@@ -105,7 +108,7 @@ frame_decoder::item frame_decoder::next(std::span<std::byte> in, std::size_t& co
     if (control) {
       // RFC 6455 §5.5: control frames MUST NOT be fragmented and carry at most 125 bytes.
       if (!fin) return fail(errc::fragmented_control);
-      if (len > 125) return fail(errc::control_too_large);
+      if (len > max_control_payload) return fail(errc::control_too_large);
     } else {
       // RFC 6455 §5.4: a continuation needs a message in progress; a new message may not
       // start while one is unfinished.
@@ -148,11 +151,12 @@ frame_decoder::item frame_decoder::next(std::span<std::byte> in, std::size_t& co
       in_frame_ = false;
       return control_item({p, n});
     }
-    if (n != 0) std::memcpy(ctl_.data() + ctl_have_, p, n);
+    if (!ctl_) ctl_ = std::make_unique_for_overwrite<std::byte[]>(max_control_payload);
+    if (n != 0) std::memcpy(ctl_.get() + ctl_have_, p, n);
     ctl_have_ += n;
     if (remaining_ > 0) return {};
     in_frame_ = false;
-    return control_item({ctl_.data(), ctl_have_});
+    return control_item({ctl_.get(), ctl_have_});
   }
 
   if (n == 0 && remaining_ > 0) return {};  // nothing of this frame's payload yet

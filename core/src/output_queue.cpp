@@ -3,17 +3,41 @@
 // Each block owns a fixed buffer and the offsets [begin, end) of its unconsumed bytes. Bytes are
 // written once and never moved, so a bytes_view taken from pending() stays valid across any
 // number of appends until consume() drops those bytes. A small append bumps the tail's `end`;
-// when the tail lacks room a new block starts: a recycled spare, or a fresh one of
-// max(block_size, n). Consumed standard-size blocks go back to a spare pool of two (oversized
-// ones are freed), and when the queue empties its tail block stays with offsets reset, so a
-// steady send/consume rhythm allocates nothing.
+// when the tail lacks room a new block starts: a recycled one, or a fresh one of
+// max(block_size, n). Consumed standard-size blocks go to a pool of this thread (oversized ones
+// are freed), shared by every queue the thread runs, and when the queue empties its tail block
+// stays with offsets reset, so a steady send/consume rhythm allocates nothing while an idle
+// connection keeps no spare block of its own. The pool is a cache of memory, nothing more: a
+// block freed on one thread may be taken on another.
 #include "detail/output_queue.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <cstring>
 
 namespace wsx::detail {
+namespace {
+
+// Standard blocks given back by the queues of this thread, for the next queue that needs one.
+class block_pool {
+ public:
+  std::unique_ptr<std::byte[]> take() {
+    if (count_ != 0) return std::move(blocks_[--count_]);
+    return std::make_unique_for_overwrite<std::byte[]>(output_queue::block_size);
+  }
+  void give(std::unique_ptr<std::byte[]> b) noexcept {
+    if (count_ < blocks_.size()) blocks_[count_++] = std::move(b);
+  }
+
+ private:
+  std::array<std::unique_ptr<std::byte[]>, 8> blocks_;  // 128 KiB at most
+  std::size_t count_ = 0;
+};
+
+thread_local block_pool pool;
+
+}  // namespace
 
 std::span<std::byte> output_queue::append(std::size_t n) {
   if (n == 0) return {};
@@ -71,7 +95,7 @@ void output_queue::append(bytes_view bytes) {
 // The slow path of append(n): the tail is missing or too small for `n` > 0 bytes.
 std::span<std::byte> output_queue::append_to_new_block(std::size_t n) {
   // Grow the block list before touching any block, so that the push_back below cannot throw
-  // and a block taken from the spares is never lost. ranges_ grows along, so that pending()
+  // and a block taken from the pool is never lost. ranges_ grows along, so that pending()
   // never allocates.
   if (blocks_.size() == blocks_.capacity()) {
     blocks_.reserve(std::max<std::size_t>(4, 2 * blocks_.size()));
@@ -83,12 +107,8 @@ std::span<std::byte> output_queue::append_to_new_block(std::size_t n) {
     blocks_.pop_back();
   }
   block b;
-  if (n <= block_size && spare_count_ != 0) {
-    b = std::move(spare_[--spare_count_]);
-  } else {
-    b.capacity = std::max(block_size, n);
-    b.data = std::make_unique_for_overwrite<std::byte[]>(b.capacity);
-  }
+  b.capacity = std::max(block_size, n);
+  b.data = n <= block_size ? pool.take() : std::make_unique_for_overwrite<std::byte[]>(n);
   b.begin = 0;
   b.end = n;
   std::byte* p = b.data.get();
@@ -98,10 +118,7 @@ std::span<std::byte> output_queue::append_to_new_block(std::size_t n) {
 }
 
 void output_queue::recycle(block&& b) noexcept {
-  if (b.ext || b.capacity != block_size || spare_count_ == max_spares) return;  // `b` frees it
-  b.begin = 0;
-  b.end = 0;
-  spare_[spare_count_++] = std::move(b);
+  if (!b.ext && b.capacity == block_size) pool.give(std::move(b.data));  // else `b` frees it
 }
 
 std::span<const bytes_view> output_queue::pending() const {
@@ -114,6 +131,8 @@ std::span<const bytes_view> output_queue::pending() const {
 }
 
 void output_queue::consume(std::size_t n) noexcept {
+  release_dropped();
+  if (n == 0) return;
   assert(n <= size_);
   n = std::min(n, size_);
   size_ -= n;
@@ -139,13 +158,29 @@ void output_queue::consume(std::size_t n) noexcept {
   blocks_.erase(blocks_.begin(), it);
 }
 
-void output_queue::shrink_to_fit() noexcept {
-  for (std::size_t i = 0; i < spare_count_; ++i) spare_[i] = block{};
-  spare_count_ = 0;
-  if (size_ == 0) {
-    std::vector<block>().swap(blocks_);
-    std::vector<bytes_view>().swap(ranges_);
+void output_queue::drop_all() noexcept {
+  if (blocks_.empty()) return;
+  try {
+    if (!dropped_) {
+      dropped_ = std::make_unique<std::vector<block>>();
+      dropped_->swap(blocks_);  // the vector's capacity moves along
+    } else {
+      // Dropped twice before any consume() (a handshake refusal queued after a drop): keep both.
+      dropped_->reserve(dropped_->size() + blocks_.size());
+      for (block& b : blocks_) dropped_->push_back(std::move(b));
+      blocks_.clear();
+    }
+  } catch (const std::bad_alloc&) {
+    blocks_.clear();  // out of memory: free now, as before drop_all() kept anything
   }
+  size_ = 0;
+}
+
+void output_queue::shrink_to_fit() noexcept {
+  if (size_ != 0) return;
+  for (block& b : blocks_) recycle(std::move(b));
+  std::vector<block>().swap(blocks_);
+  std::vector<bytes_view>().swap(ranges_);
 }
 
 }  // namespace wsx::detail

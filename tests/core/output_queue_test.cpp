@@ -7,6 +7,7 @@
 #include <rapidcheck/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -20,20 +21,32 @@
 
 namespace {
 std::atomic<std::size_t> allocations{0};
+// Up to four addresses a test watches: a slot is cleared when its block is freed. Plain atomics,
+// so the delete hook neither allocates nor locks.
+std::array<std::atomic<const void*>, 4> watched{};
 
 void* counted_alloc(std::size_t n) {
   allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
+  void* p = std::malloc(n == 0 ? 1 : n);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+
+void counted_free(void* p) noexcept {
+  for (auto& slot : watched) {
+    const void* expected = p;
+    if (p != nullptr) slot.compare_exchange_strong(expected, nullptr);
+  }
+  std::free(p);
 }
 }  // namespace
 
 void* operator new(std::size_t n) { return counted_alloc(n); }
 void* operator new[](std::size_t n) { return counted_alloc(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept { counted_free(p); }
+void operator delete[](void* p) noexcept { counted_free(p); }
+void operator delete(void* p, std::size_t) noexcept { counted_free(p); }
+void operator delete[](void* p, std::size_t) noexcept { counted_free(p); }
 
 namespace {
 
@@ -297,22 +310,106 @@ TEST(output_queue, queue_reuses_its_block_once_drained) {
   EXPECT_EQ(q.append(1).data(), base);
 }
 
+// Watches whether the blocks at some addresses get freed.
+class free_watch {
+ public:
+  explicit free_watch(std::initializer_list<const void*> addresses) {
+    std::size_t i = 0;
+    for (const void* p : addresses) watched.at(i++).store(p);
+  }
+  ~free_watch() {
+    for (auto& slot : watched) slot.store(nullptr);
+  }
+  free_watch(const free_watch&) = delete;
+  free_watch& operator=(const free_watch&) = delete;
+  static bool freed(const void* p) {
+    for (const auto& slot : watched)
+      if (slot.load() == p) return false;
+    return true;
+  }
+};
+
 TEST(output_queue, oversized_blocks_are_freed_once_consumed) {
   output_queue q;
   writer w;
   w.reserve_and_fill(q, 100);
   w.reserve_and_fill(q, 64 * block);  // a block of its own
   w.reserve_and_fill(q, 100);
-  q.consume(q.size());
-  // Only standard-size blocks are kept: a 1 MiB buffer must not linger in an idle connection.
-  // The last block stays as the tail and the first is a spare: they take the next two appends.
+  ASSERT_EQ(q.pending().size(), 3u);
+  const std::byte* big = q.pending()[1].data();
+  const free_watch watch{big};
+  q.consume(100 + 64 * block);
+  // Only standard-size blocks are recycled: a 1 MiB buffer must not linger in an idle connection.
+  EXPECT_TRUE(watch.freed(big));
+  EXPECT_TRUE(holds_pattern(q.pending(), 100 + 64 * block));
+}
+
+TEST(output_queue, blocks_given_back_serve_the_next_queue_of_the_thread) {
+  // A connection that goes quiet gives its blocks back; the next busy one takes them instead
+  // of allocating, and neither keeps a spare of its own.
+  std::vector<const std::byte*> bases;
+  {
+    output_queue a;
+    writer w;
+    for (int i = 0; i < 3; ++i) w.reserve_and_fill(a, block);
+    for (const auto& range : a.pending()) bases.push_back(range.data());
+    a.consume(a.size());
+    a.shrink_to_fit();
+  }
+  output_queue b;
+  writer w;
+  b.append(1);  // the block list itself may allocate once
+  b.consume(1);
   const std::size_t before = allocations.load();
-  w.reserve_and_fill(q, block - 100);
-  w.reserve_and_fill(q, block);
+  w.reserve_and_fill(b, block);
+  w.reserve_and_fill(b, block);
   EXPECT_EQ(allocations.load(), before);
-  w.reserve_and_fill(q, block);  // no third standard block exists: the big one was not kept
-  EXPECT_EQ(allocations.load(), before + 1);
-  EXPECT_TRUE(holds_pattern(q.pending(), 100 + 64 * block + 100));
+  for (const auto& range : b.pending())
+    EXPECT_NE(std::find(bases.begin(), bases.end(), range.data()), bases.end());
+}
+
+TEST(output_queue, dropped_bytes_stay_valid_until_the_next_consume) {
+  output_queue q;
+  writer w;
+  w.reserve_and_fill(q, 100);
+  w.reserve_and_fill(q, 2 * block);  // an oversized block too: it is freed, not recycled
+  const std::vector<bytes_view> in_flight(q.pending().begin(), q.pending().end());
+  ASSERT_EQ(in_flight.size(), 2u);
+  const free_watch watch{in_flight[0].data(), in_flight[1].data()};
+
+  q.drop_all();  // a deadline fired while a write held these ranges
+  EXPECT_EQ(q.size(), 0u);
+  EXPECT_TRUE(q.pending().empty());
+  EXPECT_FALSE(watch.freed(in_flight[0].data()));
+  EXPECT_FALSE(watch.freed(in_flight[1].data()));
+  EXPECT_TRUE(holds_pattern(in_flight, 0));  // still readable, unchanged
+
+  // New output after the drop (a 503 after a handshake timeout) goes to fresh blocks.
+  w.reserve_and_fill(q, 10);
+  ASSERT_EQ(q.pending().size(), 1u);
+  EXPECT_NE(q.pending()[0].data(), in_flight[0].data());
+  EXPECT_TRUE(holds_pattern(in_flight, 0));
+
+  q.consume(0);  // the write completed: now the dropped blocks may go
+  EXPECT_TRUE(watch.freed(in_flight[1].data()));
+  EXPECT_EQ(q.size(), 10u);
+}
+
+TEST(output_queue, dropping_twice_before_a_consume_keeps_both) {
+  output_queue q;
+  writer w;
+  w.reserve_and_fill(q, 100);
+  const bytes_view first = q.pending()[0];
+  q.drop_all();
+  w.reserve_and_fill(q, 2 * block);
+  const bytes_view second = q.pending()[0];
+  const free_watch watch{second.data()};
+  q.drop_all();
+  EXPECT_TRUE(q.empty());
+  EXPECT_FALSE(watch.freed(second.data()));
+  EXPECT_TRUE(holds_pattern(std::vector<bytes_view>{first, second}, 0));
+  q.consume(0);
+  EXPECT_TRUE(watch.freed(second.data()));
 }
 
 // One round of a busy connection: several frames appended, written in partial chunks.
@@ -362,7 +459,7 @@ TEST(output_queue, shrink_to_fit_keeps_queued_bytes) {
   output_queue q;
   writer w;
   for (int i = 0; i < 4; ++i) w.reserve_and_fill(q, block);
-  q.consume(2 * block);  // two blocks become spares
+  q.consume(2 * block);  // two blocks go back to the pool
   const std::vector<bytes_view> before(q.pending().begin(), q.pending().end());
   q.shrink_to_fit();
   const std::vector<bytes_view> after(q.pending().begin(), q.pending().end());

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 
 #include "detail/mask.hpp"
@@ -49,7 +50,7 @@ class frame_decoder {
   // points into `in`; a control payload points into `in` or, when the frame arrived in pieces,
   // into the decoder (valid until the next call). Every data frame yields at least one data
   // item, even when empty.
-  item next(std::span<std::byte> in, std::size_t& consumed) noexcept;
+  item next(std::span<std::byte> in, std::size_t& consumed);
 
   errc error() const noexcept { return error_; }
   bool failed() const noexcept { return failed_; }
@@ -74,8 +75,9 @@ class frame_decoder {
   mask_key key_{};
   std::size_t key_phase_ = 0;
   std::uint64_t remaining_ = 0;
-  // control frame assembly
-  std::array<std::byte, 125> ctl_{};
+  // control frame assembly: allocated the first time a control frame arrives in pieces (rare),
+  // so an idle connection does not carry 125 bytes for it
+  std::unique_ptr<std::byte[]> ctl_;
   std::size_t ctl_have_ = 0;
   // message state
   bool in_message_ = false;

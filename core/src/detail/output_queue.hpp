@@ -1,10 +1,10 @@
 // The connection's output: a queue of fixed blocks that bytes are appended to and consumed from.
 // Appending never moves bytes already in the queue, so ranges handed to writev()/async_write()
-// stay valid while more frames are appended. Blocks are recycled, so steady-state sending does
-// not allocate.
+// stay valid while more frames are appended. Blocks are recycled (the tail stays with the queue,
+// the rest go to a small per-thread pool), so steady-state sending does not allocate, and an idle
+// queue holds no spare of its own.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -31,11 +31,15 @@ class output_queue {
   // The queued bytes as ranges in order (at most max_ranges of them). Valid until the next
   // non-const call.
   std::span<const bytes_view> pending() const;
-  // Drops `n` bytes from the front (n <= size()).
+  // Drops `n` bytes from the front (n <= size()). Also frees what drop_all() kept alive.
   void consume(std::size_t n) noexcept;
+  // Empties the queue at once (nothing will be written any more) but keeps the dropped bytes
+  // alive until the next consume() or the queue's end: a write that an embedder has in flight
+  // may still be reading them.
+  void drop_all() noexcept;
   std::size_t size() const noexcept { return size_; }
   bool empty() const noexcept { return size_ == 0; }
-  // Frees spare blocks kept for reuse, and the queue's blocks too when it is empty.
+  // When the queue is empty, gives its blocks back (the tail to the thread's pool).
   void shrink_to_fit() noexcept;
 
  private:
@@ -48,16 +52,14 @@ class output_queue {
     std::size_t begin = 0;  // first unconsumed byte
     std::size_t end = 0;    // one past the last appended byte
   };
-  static constexpr std::size_t max_spares = 2;
-
   std::span<std::byte> append_to_new_block(std::size_t n);
   void recycle(block&& b) noexcept;
+  void release_dropped() noexcept { dropped_.reset(); }
 
   // In queue order. Only the last (tail) block may be empty; consumed blocks are erased from the
   // front, which moves block handles but never the bytes they own.
   std::vector<block> blocks_;
-  std::array<block, max_spares> spare_;  // recycled standard-size blocks, offsets reset
-  std::size_t spare_count_ = 0;
+  std::unique_ptr<std::vector<block>> dropped_;  // drop_all()'s blocks, until the next consume()
   std::size_t size_ = 0;
   mutable std::vector<bytes_view> ranges_;
 };
