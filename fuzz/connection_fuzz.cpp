@@ -1,12 +1,19 @@
-// Fuzzes an open wsx::connection through its whole API. A server (fixed valid request, accept())
-// or a client (connect(), then a correct 101 built from its key) gets provider-chosen small limits,
-// delivery mode and short deadlines; then the provider drives actions: receive a synthesized frame
-// (mostly valid; wrong masking, RSV bits, reserved opcodes, lying lengths) whole or split, receive
-// raw bytes, send, ping, pong, close (any code and reason), consume output, advance the fake clock
-// and fire due deadlines, receive_eof, shrink_to_fit, misuse. Events are drained after each call.
+// Fuzzes a wsx::connection through its whole API. A server (fixed valid request, accept()) or a
+// client (connect(), then a correct 101 built from its key) gets provider-chosen small limits,
+// delivery mode, config::plain_http and short deadlines; a server may instead start unanswered
+// and take its request from the action stream. Then the provider drives actions: receive a
+// synthesized frame (mostly valid; wrong masking, RSV bits, reserved opcodes, lying lengths) whole
+// or split, receive raw bytes, receive a synthesized request (upgrade, plain GET, near misses;
+// peer_request.hpp), accept/reject/respond() with any status, headers and body (app_answer.hpp),
+// send, send_shared (new or reused shared_message, our handle kept or dropped), ping, pong, close
+// (any code and reason), consume output, advance the fake clock and fire due deadlines,
+// receive_eof, shrink_to_fit, state queries, misuse. Events are drained after each call.
 // Checked: session_checker's rules (see session_checker.hpp), the documented result of every
-// call, send() failing with invalid_state after close(), output ranges left in place by
-// send/ping/pong/close, and no deadline still due after on_timer(now).
+// call, a whole request's documented outcome (upgrade_request, http_request with plain_http, the
+// core's refusal), send() failing with invalid_state after close(), output ranges left in place
+// by send/send_shared/ping/pong/close/respond and untouched by shrink_to_fit, send_shared()
+// queueing the message's own bytes (no copy, one more owner), a closed connection after
+// respond(), and no deadline still due after on_timer(now).
 // WSX_FUZZ_TRACE=1 prints the actions and events when replaying an input.
 #include <fuzzer/FuzzedDataProvider.h>
 
@@ -17,21 +24,28 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <vector>
 
+#include "app_answer.hpp"
 #include "detail/close_rules.hpp"
 #include "detail/handshake.hpp"
+#include "detail/output_queue.hpp"
 #include "peer_frame.hpp"
+#include "peer_request.hpp"
 #include "session_checker.hpp"
 #include "wsx/connection.hpp"
+#include "wsx/shared_message.hpp"
 
 namespace {
 
 using wsx::fuzz::close_codes;
+using wsx::fuzz::pending_text;
+using wsx::fuzz::request_outcome;
 using wsx::fuzz::session_checker;
 using wsx::fuzz::text_of;
 using wsx::fuzz::to_bytes;
@@ -55,11 +69,10 @@ constexpr std::array<wsx::duration, 4> write_timeouts{wsx::duration::zero(), sec
                                                       milliseconds(10), milliseconds(100)};
 constexpr std::array<wsx::duration, 4> close_timeouts{wsx::duration::zero(), seconds(5),
                                                       milliseconds(10), milliseconds(100)};
-constexpr std::string_view fixed_key = "dGhlIHNhbXBsZSBub25jZQ==";
-constexpr std::string_view fixed_request =
-    "GET /chat?room=1 HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n"
-    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: chat, superchat\r\n\r\n";
+constexpr std::array<wsx::duration, 4> handshake_timeouts{seconds(10), wsx::duration::zero(),
+                                                          milliseconds(15), milliseconds(300)};
+// A reason with CR/LF: it must not end the refusal's body line early or forge a header.
+constexpr std::string_view reject_reason = "no\r\nInjected: yes";
 
 // The pending output's ranges and the bytes at both ends of each, to prove that a call left the
 // exposed ranges where they were (ASan also reports any range whose block was freed).
@@ -79,7 +92,8 @@ struct output_snapshot {
       ranges.push_back({r.data(), r.size(), text_of(r.first(k)), text_of(r.last(k))});
     }
   }
-  // send()/ping()/pong()/close() only append: the exposed bytes are untouched.
+  // send()/send_shared()/ping()/pong()/close()/respond() only append: the exposed bytes are
+  // untouched.
   void check_unmoved() const {
     for (const auto& r : ranges) {
       FUZZ_CHECK(std::memcmp(r.data, r.head.data(), r.head.size()) == 0);
@@ -88,6 +102,9 @@ struct output_snapshot {
   }
 };
 
+// Which request the server application has to answer.
+enum class waiting : std::uint8_t { none, upgrade, http };
+
 class driver {
  public:
   driver(FuzzedDataProvider& fdp, wsx::role r, const wsx::config& cfg)
@@ -95,17 +112,19 @@ class driver {
     chk_.pongs_match_pings = false;  // the application sends pongs of its own here
   }
 
-  void open(bool offer_subprotocol) {
+  // Opens the connection, or (a server with `by_actions`) leaves it waiting for its request.
+  void open(bool offer_subprotocol, bool by_actions) {
+    if (role_ == wsx::role::server && by_actions) return;
     if (role_ == wsx::role::server) {
-      FUZZ_CHECK(!c_.receive(wsx::as_bytes(fixed_request), now_));
-      chk_.expected_accept = wsx::detail::accept_key(fixed_key);
+      FUZZ_CHECK(!c_.receive(wsx::as_bytes(wsx::fuzz::upgrade_request_text), now_));
+      chk_.expected_accept = wsx::detail::accept_key(wsx::fuzz::upgrade_key);
       drain_accepting(offer_subprotocol);
     } else {
       wsx::client_options opts;
       opts.host = "example.com";
       opts.subprotocols = {"chat"};
       FUZZ_CHECK(!c_.connect(opts, now_));
-      const std::string key = wsx::fuzz::request_key(wsx::fuzz::pending_text(c_));
+      const std::string key = wsx::fuzz::request_key(pending_text(c_));
       std::string resp =
           "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
           "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
@@ -118,8 +137,10 @@ class driver {
     FUZZ_CHECK(chk_.opened_seen && c_.state() == wsx::connection_state::open);
   }
 
+  // Actions 0-15 as in the first corpus; 16-31 the handshake from the action stream, plain HTTP,
+  // shared messages and state queries.
   void step() {
-    const auto action = fdp_.ConsumeIntegralInRange<std::uint8_t>(0, 15);
+    const auto action = fdp_.ConsumeIntegralInRange<std::uint8_t>(0, 31);
     if (trace) std::fprintf(stderr, "action %u (t=%lld ms)\n", action, ms_since_start());
     switch (action) {
       case 0:
@@ -128,6 +149,8 @@ class driver {
       case 3:
       case 4:
       case 15:
+      case 24:
+      case 25:
         receive_frame();
         break;
       case 5:
@@ -144,22 +167,47 @@ class driver {
         do_close();
         break;
       case 10:
+      case 26:
         chk_.consume_share(c_, fdp_.ConsumeIntegral<std::uint8_t>(), now_);
         break;
       case 11:
+      case 27:
         advance_clock();
         break;
       case 12:
         chk_.receive_eof(c_, now_);
         break;
       case 13:
-        c_.shrink_to_fit();
-        drain();
+        shrink();
         break;
       case 14:
         misuse();
         break;
+      case 16:
+      case 17:
+        receive_request();
+        break;
+      case 18:
+      case 28:
+        answer_upgrade();
+        break;
+      case 19:
+      case 20:
+      case 29:
+        do_respond();
+        break;
+      case 21:
+      case 22:
+      case 30:
+        do_send_shared();
+        break;
+      case 23:
+      case 31:
+        query();
+        break;
     }
+    if (chk_.closed_seen) waiting_ = waiting::none;
+    check_request_outcome();
   }
 
   void finish() { chk_.finish(c_); }
@@ -169,7 +217,14 @@ class driver {
     return std::chrono::duration_cast<milliseconds>(now_ - start_).count();
   }
 
-  void drain() { chk_.drain(c_); }
+  void drain() {
+    chk_.drain(
+        c_, [&](const wsx::upgrade_request&) { waiting_ = waiting::upgrade; },
+        [&](const wsx::http_request& req) {
+          waiting_ = waiting::http;
+          http_request_ = req;
+        });
+  }
 
   void drain_accepting(bool offer_subprotocol) {
     chk_.drain(c_, [&](const wsx::upgrade_request& req) {
@@ -182,6 +237,7 @@ class driver {
 
   void receive(wsx::bytes_view bytes) {
     if (trace) std::fprintf(stderr, "  receive %zu\n", bytes.size());
+    if (reading_request()) connecting_input_ += wsx::as_string(bytes);
     const auto ec = c_.receive(bytes, now_);
     drain();
     if (ec) FUZZ_CHECK(chk_.closed_seen);
@@ -195,6 +251,68 @@ class driver {
     } else {
       receive(std::span(f).first(split));
       receive(std::span(f).subspan(split));
+    }
+  }
+
+  // A server still reading its request (nothing answered, nothing refused).
+  bool reading_request() const {
+    return role_ == wsx::role::server && c_.state() == wsx::connection_state::connecting &&
+           !chk_.upgrade_seen && !chk_.http_request_seen && !chk_.closed_seen;
+  }
+
+  // A synthesized request (server), whole or split; a frame for a client.
+  void receive_request() {
+    if (role_ == wsx::role::client) {
+      receive_frame();
+      return;
+    }
+    const auto r = wsx::fuzz::synthesize_request(fdp_);
+    if (!first_request_) first_request_ = r;
+    const std::size_t split = fdp_.ConsumeIntegral<std::uint8_t>();
+    const auto bytes = wsx::as_bytes(r.bytes);
+    if (split == 0 || split >= bytes.size()) {
+      receive(bytes);
+    } else {
+      receive(bytes.first(split));
+      receive(bytes.subspan(split));
+    }
+  }
+
+  // Once the server has stopped reading its request, a first request that arrived whole and
+  // before anything else must have had its documented outcome (peer_request.hpp).
+  void check_request_outcome() {
+    if (request_checked_ || !first_request_ || reading_request()) return;
+    request_checked_ = true;
+    const auto& r = *first_request_;
+    if (!connecting_input_.starts_with(r.bytes)) return;  // cut short or behind other bytes
+    if (trace) std::fprintf(stderr, "  request outcome %d\n", static_cast<int>(r.outcome));
+    const auto refused = [&](wsx::errc ec, int status) {
+      FUZZ_CHECK(chk_.rejected_seen && chk_.rejected_ec == ec && chk_.rejected_status == status);
+    };
+    switch (r.outcome) {
+      case request_outcome::upgrade:
+        FUZZ_CHECK(chk_.upgrade_seen);
+        break;
+      case request_outcome::plain:
+        if (!cfg_.plain_http) {
+          refused(wsx::errc::missing_upgrade, 426);
+          break;
+        }
+        FUZZ_CHECK(chk_.http_request_seen && http_request_.target == r.target);
+        FUZZ_CHECK(http_request_.header("Host") == "example.com");
+        break;
+      case request_outcome::missing_upgrade:
+        refused(wsx::errc::missing_upgrade, 426);
+        break;
+      case request_outcome::not_get:
+        refused(wsx::errc::not_get, 405);
+        break;
+      case request_outcome::bad_http_version:
+        refused(wsx::errc::bad_http_version, 400);
+        break;
+      case request_outcome::missing_host:
+        refused(wsx::errc::missing_host, 400);
+        break;
     }
   }
 
@@ -303,6 +421,178 @@ class driver {
     drain();
   }
 
+  // accept() or reject() from one provider byte: bit 0 reject; bits 1-2 subprotocol (none, "chat",
+  // "superchat", one never offered); bit 3 first a header with CR/LF; bits 4-6 reject status; then
+  // reject()'s headers.
+  void answer_upgrade() {
+    const auto bits = fdp_.ConsumeIntegral<std::uint8_t>();
+    const bool do_accept = (bits & 1) == 0;
+    const std::size_t before = c_.buffered_amount();
+    const wsx::header_field bad{"X-Fuzz", "1\r\nInjected: yes"};
+    if (trace) std::fprintf(stderr, "  answer %02x waiting=%d\n", bits, static_cast<int>(waiting_));
+    if (waiting_ != waiting::upgrade) {
+      // accept() needs an upgrade_request; reject() takes an http_request too.
+      FUZZ_CHECK(c_.accept({}, now_) == wsx::errc::invalid_state);
+      if (waiting_ == waiting::none)
+        FUZZ_CHECK(c_.reject(403, "no", now_) == wsx::errc::invalid_state);
+      if (do_accept || waiting_ == waiting::none) {
+        FUZZ_CHECK(c_.buffered_amount() == before);
+        drain();
+        return;
+      }
+    }
+    if (bits & 8) {
+      const auto ec =
+          do_accept ? c_.accept({"", {bad}}, now_) : c_.reject(400, "x", now_, {&bad, 1});
+      FUZZ_CHECK(ec == wsx::errc::invalid_argument);
+      FUZZ_CHECK(c_.buffered_amount() == before && c_.state() == wsx::connection_state::connecting);
+    }
+    if (do_accept) {
+      constexpr std::array<std::string_view, 4> picks{"", "chat", "superchat", "not-offered"};
+      wsx::accept_options opts{std::string(picks[(bits >> 1) & 3]), {{"X-Fuzz", "1"}}};
+      if (opts.subprotocol == "not-offered") {
+        FUZZ_CHECK(c_.accept(opts, now_) == wsx::errc::invalid_argument);
+        FUZZ_CHECK(c_.buffered_amount() == before);
+        opts.subprotocol.clear();
+      }
+      chk_.expected_accept = wsx::detail::accept_key(wsx::fuzz::upgrade_key);
+      chk_.note_accepted();
+      FUZZ_CHECK(!c_.accept(opts, now_));
+      FUZZ_CHECK(c_.state() == wsx::connection_state::open);
+      FUZZ_CHECK(c_.accept(opts, now_) == wsx::errc::invalid_state);  // answered already
+    } else {
+      const int status = wsx::fuzz::reject_statuses[(bits >> 4) & 7];
+      const auto headers = wsx::fuzz::synthesize_headers(fdp_);
+      const bool valid =
+          wsx::fuzz::valid_reject_status(status) && wsx::fuzz::valid_headers(headers);
+      const bool strict = valid && wsx::fuzz::strict_refusal(0, headers, {});
+      const auto ec = c_.reject(status, reject_reason, now_, headers);
+      if (!valid || (strict && ec == wsx::errc::invalid_argument)) {
+        FUZZ_CHECK(ec == wsx::errc::invalid_argument);
+        FUZZ_CHECK(c_.buffered_amount() == before &&
+                   c_.state() == wsx::connection_state::connecting);
+        FUZZ_CHECK(!c_.reject(400, reject_reason, now_));
+      } else {
+        FUZZ_CHECK(!ec);
+      }
+      FUZZ_CHECK(c_.state() == wsx::connection_state::closed);
+      FUZZ_CHECK(c_.reject(400, "again", now_) == wsx::errc::invalid_state);
+    }
+    waiting_ = waiting::none;
+    drain();
+  }
+
+  // respond() with any status, headers and body, waiting for an http_request or not.
+  void do_respond() {
+    const int status = wsx::fuzz::respond_statuses[fdp_.ConsumeIntegral<std::uint8_t>() & 15];
+    const auto headers = wsx::fuzz::synthesize_headers(fdp_);
+    const std::string body = wsx::fuzz::synthesize_body(fdp_);
+    const bool valid = wsx::fuzz::valid_respond_status(status) && wsx::fuzz::valid_headers(headers);
+    const bool strict = valid && wsx::fuzz::strict_refusal(status, headers, body);
+    if (trace)
+      std::fprintf(stderr, "  respond %d, %zu headers, %zu bytes, valid=%d strict=%d waiting=%d\n",
+                   status, headers.size(), body.size(), valid, strict, static_cast<int>(waiting_));
+    const output_snapshot snap{c_};
+    const std::size_t before = c_.buffered_amount();
+    const auto state = c_.state();
+    const auto ec = c_.respond(status, headers, body, now_);
+    snap.check_unmoved();
+    if (ec) FUZZ_CHECK(c_.buffered_amount() == before && c_.state() == state);
+    if (waiting_ != waiting::http) {
+      FUZZ_CHECK(ec == wsx::errc::invalid_state || (!valid && ec == wsx::errc::invalid_argument));
+    } else if (!valid || (strict && ec == wsx::errc::invalid_argument)) {
+      FUZZ_CHECK(ec == wsx::errc::invalid_argument);  // the request is still waiting
+    } else {
+      FUZZ_CHECK(!ec);
+      FUZZ_CHECK(c_.buffered_amount() >= before + body.size());
+      chk_.note_responded(status, headers, body);
+      waiting_ = waiting::none;
+    }
+    drain();
+    if (!ec) {
+      // "the connection then ends (Connection: close) and the transport closes TCP once the
+      // output is written"
+      FUZZ_CHECK(chk_.closed_seen && c_.should_close_transport() && !c_.wants_read());
+      FUZZ_CHECK(c_.respond(200, {}, "again", now_) == wsx::errc::invalid_state);
+      FUZZ_CHECK(c_.accept({}, now_) == wsx::errc::invalid_state);
+    }
+  }
+
+  // send_shared() from one provider byte: bit 0 a new message (bit 1 text, payload as for send())
+  // rather than the last one; bit 2 an empty (default-constructed) message for this call; bit 3
+  // drop our handle afterwards, so that only the output queue keeps the bytes alive; bit 4 queue
+  // it twice.
+  void do_send_shared() {
+    const auto bits = fdp_.ConsumeIntegral<std::uint8_t>();
+    if ((bits & 1) || shared_.empty()) {
+      const auto kind = (bits & 2) ? wsx::message_kind::text : wsx::message_kind::binary;
+      const std::string payload = data_payload();
+      shared_ = wsx::shared_message::make(kind, wsx::as_bytes(payload));
+      FUZZ_CHECK(shared_.payload_size() == payload.size() && shared_.kind() == kind);
+      FUZZ_CHECK(shared_.wire().size() >= payload.size() + 2);
+      FUZZ_CHECK(text_of(shared_.wire().last(payload.size())) == payload);
+    }
+    const wsx::shared_message msg = (bits & 4) ? wsx::shared_message{} : shared_;
+    for (int i = 0; i < ((bits & 16) ? 2 : 1); ++i) send_shared_once(msg);
+    if (bits & 8) shared_ = {};
+  }
+
+  void send_shared_once(const wsx::shared_message& msg) {
+    const auto wire = msg.wire();
+    if (trace) std::fprintf(stderr, "  send_shared %zu bytes\n", wire.size());
+    const output_snapshot snap{c_};
+    const std::size_t before = c_.buffered_amount();
+    const long owners = msg.owner().use_count();
+    const bool open = c_.state() == wsx::connection_state::open;
+    const auto ec = c_.send_shared(msg, now_);
+    snap.check_unmoved();
+    if (ec) FUZZ_CHECK(c_.buffered_amount() == before && msg.owner().use_count() == owners);
+    if (role_ == wsx::role::client || close_called_ || !open || sending_message_) {
+      // Clients need a fresh mask per frame; RFC 6455 §5.4: no message inside a fragmented one.
+      FUZZ_CHECK(ec == wsx::errc::invalid_state);
+    } else if (msg.empty()) {
+      FUZZ_CHECK(ec == wsx::errc::invalid_argument);
+    } else if (before + wire.size() > cfg_.max_buffered_output) {
+      FUZZ_CHECK(ec == wsx::errc::output_limit);
+    } else {
+      FUZZ_CHECK(!ec);
+      FUZZ_CHECK(c_.buffered_amount() == before + wire.size());
+      FUZZ_CHECK(msg.owner().use_count() == owners + 1);  // the queue holds the bytes...
+      const auto v = c_.pending_output();
+      if (v.size() < wsx::detail::output_queue::max_ranges) {  // ...and sends them, not a copy
+        FUZZ_CHECK(v[v.size() - 1].data() == wire.data() && v[v.size() - 1].size() == wire.size());
+      }
+      chk_.note_shared(before, wire);
+    }
+    drain();
+  }
+
+  // The state queries, which may be called at any point and must agree with each other.
+  void query() {
+    const auto state = c_.state();
+    const bool closed = state == wsx::connection_state::closed;
+    FUZZ_CHECK(c_.get_role() == role_);
+    FUZZ_CHECK(c_.should_close_transport() == closed);
+    FUZZ_CHECK(c_.wants_read() == !closed);  // receive_eof() always ends the connection here
+    FUZZ_CHECK(c_.wants_write() == (c_.buffered_amount() != 0));
+    FUZZ_CHECK(!c_.next_event());  // drained after every call: nothing new without input
+    FUZZ_CHECK(c_.state() == state);
+    if (role_ == wsx::role::server && state == wsx::connection_state::connecting)
+      FUZZ_CHECK((waiting_ != waiting::none) == (chk_.upgrade_seen || chk_.http_request_seen));
+  }
+
+  // shrink_to_fit() frees spare memory only: the queued bytes, the state and the deadlines stay.
+  void shrink() {
+    const std::string out = pending_text(c_);
+    const std::size_t before = c_.buffered_amount();
+    const auto state = c_.state();
+    const auto due = c_.next_deadline();
+    c_.shrink_to_fit();
+    FUZZ_CHECK(pending_text(c_) == out && c_.buffered_amount() == before);
+    FUZZ_CHECK(c_.state() == state && c_.next_deadline() == due);
+    drain();
+  }
+
   void advance_clock() {
     const auto step = fdp_.ConsumeIntegralInRange<std::uint16_t>(0, 2000);
     const auto how = fdp_.ConsumeIntegral<std::uint8_t>();
@@ -324,8 +614,12 @@ class driver {
 
   void misuse() {
     const std::size_t before = c_.buffered_amount();
-    FUZZ_CHECK(c_.accept({}, now_) == wsx::errc::invalid_state);
-    FUZZ_CHECK(c_.reject(400, "no", now_) == wsx::errc::invalid_state);
+    if (waiting_ == waiting::none) {
+      FUZZ_CHECK(c_.accept({}, now_) == wsx::errc::invalid_state);
+      FUZZ_CHECK(c_.reject(400, "no", now_) == wsx::errc::invalid_state);
+    }
+    if (waiting_ != waiting::http)
+      FUZZ_CHECK(c_.respond(200, {}, "", now_) == wsx::errc::invalid_state);
     FUZZ_CHECK(c_.connect({"example.com", "/", "", {}, {}}, now_) == wsx::errc::invalid_state);
     FUZZ_CHECK(c_.send(wsx::opcode::close, {}, true, now_) == wsx::errc::invalid_argument);
     FUZZ_CHECK(c_.send(wsx::opcode::pong, {}, true, now_) == wsx::errc::invalid_argument);
@@ -345,6 +639,12 @@ class driver {
   session_checker chk_;
   bool sending_message_ = false;
   bool close_called_ = false;
+  waiting waiting_ = waiting::none;
+  wsx::http_request http_request_;                        // the last one
+  std::optional<wsx::fuzz::peer_request> first_request_;  // the first synthesized one
+  std::string connecting_input_;  // every byte the server received while reading its request
+  bool request_checked_ = false;
+  wsx::shared_message shared_;
 };
 
 }  // namespace
@@ -369,9 +669,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   cfg.write_timeout = write_timeouts[s2 >> 6];
   cfg.close_timeout = close_timeouts[s3 & 3];
   const bool offer_subprotocol = (s3 & 4) != 0;
+  cfg.plain_http = (s3 & 8) != 0;
+  const bool handshake_by_actions = (s3 & 16) != 0;
+  cfg.handshake_timeout = handshake_timeouts[(s3 >> 5) & 3];
 
   driver d{fdp, r, cfg};
-  d.open(offer_subprotocol);
+  d.open(offer_subprotocol, handshake_by_actions);
   while (fdp.remaining_bytes() > 0) d.step();
   d.finish();
   return 0;

@@ -6,8 +6,9 @@
 // enforces the connection's rules (one `closed` and nothing after it, state() == closed iff
 // `closed` seen, pending_output() == buffered_amount(), event order, our output a valid HTTP answer
 // plus unmasked frames with a pong per ping) and every documented outcome of accept()/reject() is
-// checked. A second connection then gets the same bytes in one piece and the
-// same answer and must produce the same events and output bytes (chunking invariance).
+// checked. With config::plain_http (chosen by the input) a GET without Upgrade becomes an
+// http_request, answered with respond(). A second connection then gets the same bytes in one piece
+// and the same answer and must produce the same events and output bytes (chunking invariance).
 // WSX_FUZZ_TRACE=1 prints the event log when replaying an input.
 #include <fuzzer/FuzzedDataProvider.h>
 
@@ -96,6 +97,15 @@ void apply_answer(wsx::connection& c, session_checker& chk, const wsx::upgrade_r
   FUZZ_CHECK(c.reject(400, "late", now) == wsx::errc::invalid_state);
 }
 
+// The answer to an http_request (config::plain_http): a small page, which ends the connection.
+void respond_page(wsx::connection& c, session_checker& chk, wsx::time_point now) {
+  const wsx::header_field type{"Content-Type", "text/plain"};
+  FUZZ_CHECK(!c.respond(200, {&type, 1}, "ok\n", now));
+  chk.note_responded(200, {&type, 1}, "ok\n");
+  FUZZ_CHECK(c.state() == wsx::connection_state::closed);
+  FUZZ_CHECK(c.respond(200, {}, "again", now) == wsx::errc::invalid_state);
+}
+
 // The end of a run: optionally let the handshake deadline pass, optionally the peer's EOF.
 void finish_run(wsx::connection& c, session_checker& chk, const wsx::config& cfg,
                 wsx::time_point now, bool time_out, bool eof) {
@@ -121,6 +131,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool eof_at_end = (s0 & 0x80) != 0;
   cfg.max_fragments_per_message = fragment_limits[s1 & 3];
   const bool time_out_at_end = (s1 & 4) != 0;
+  cfg.plain_http = (s1 & 8) != 0;
 
   const wsx::time_point now{std::chrono::hours(1)};
   wsx::connection c{wsx::role::server, cfg, now};
@@ -129,6 +140,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<answer> answers;
   std::optional<wsx::upgrade_request> unanswered;
   bool failed = false;
+  const auto on_http = [&](const wsx::http_request&) { respond_page(c, chk, now); };
 
   // Takes the next answer from the provider; a deferred one keeps the request for later.
   const auto decide = [&](const wsx::upgrade_request& req) {
@@ -148,13 +160,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (trace) std::fprintf(stderr, "receive %zu\n", chunk.size());
     const bool was_unanswered = unanswered.has_value();
     const auto ec = c.receive(chunk, now);
-    chk.drain(c, decide);
+    chk.drain(c, decide, on_http);
     if (was_unanswered && unanswered) {
       // The bytes that came meanwhile wait in the connection; answer (or wait) now.
       FUZZ_CHECK(c.state() == wsx::connection_state::connecting);
       const wsx::upgrade_request req = *unanswered;  // decide() may reset `unanswered`
       decide(req);
-      chk.drain(c, decide);
+      chk.drain(c, decide, on_http);
     }
     if (ec) failed = true;
     chk.consume_share(c, fdp.ConsumeIntegral<std::uint8_t>(), now);
@@ -168,10 +180,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   session_checker ref_chk{wsx::role::server, cfg};
   if (trace) std::fprintf(stderr, "reference: receive %zu\n", wire.size());
   (void)ref.receive(wire, now);
-  ref_chk.drain(ref, [&](const wsx::upgrade_request& req) {
-    FUZZ_CHECK(!answers.empty());
-    if (!answers.back().deferred()) apply_answer(ref, ref_chk, req, answers.back(), now);
-  });
+  ref_chk.drain(
+      ref,
+      [&](const wsx::upgrade_request& req) {
+        FUZZ_CHECK(!answers.empty());
+        if (!answers.back().deferred()) apply_answer(ref, ref_chk, req, answers.back(), now);
+      },
+      [&](const wsx::http_request&) { respond_page(ref, ref_chk, now); });
   finish_run(ref, ref_chk, cfg, now, time_out_at_end, eof_at_end);
   FUZZ_CHECK(ref_chk.log == chk.log);
   FUZZ_CHECK(ref_chk.output() == chk.output());

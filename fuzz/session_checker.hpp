@@ -1,15 +1,18 @@
 // session_checker: the rules every wsx::connection keeps, shared by the targets that drive one
 // (server_handshake_fuzz, client_handshake_fuzz, connection_fuzz).
 // Checked on every event: `closed` exactly once and last, state() == closed iff `closed` was seen,
-// event order (upgrade_request first and only for a server, opened/rejected at most once, reject()
-// followed by closed, no frame event before opened or after close_received, a server's
-// close_received followed by closed), message pieces sequenced within max_message_size, finished
-// text valid UTF-8, received close codes and reasons valid. After every call: pending_output()
-// agrees with buffered_amount() and wants_write(), its ranges point into live memory. At the end,
-// the whole output stream: a valid HTTP head (a 101 with the right Sec-WebSocket-Accept, a
-// refusal with its Content-Length body, or a client's GET) followed by frames that decode as the
-// peer would decode them, nothing after a close frame, no header forged from peer input, and a
-// pong for every ping.
+// event order (upgrade_request or http_request first and only for a server, http_request only
+// with config::plain_http, opened/rejected at most once, reject() followed by closed, no frame
+// event before opened or after close_received, a server's close_received followed by closed),
+// message pieces sequenced within max_message_size, finished text valid UTF-8, received close
+// codes and reasons valid. After every call: pending_output() agrees with buffered_amount() and
+// wants_write(), its ranges point into live memory, should_close_transport() holds exactly when
+// closed, and a closed connection arms no deadline unless output waits. At the end, the whole
+// output stream: a valid HTTP head (a 101 with the right Sec-WebSocket-Accept, a refusal or a
+// respond() answer that is a well-formed final response with Connection: close, see
+// http_response.hpp, or a client's GET) followed by frames that decode as the peer would decode
+// them, nothing after a close frame, no header forged from peer input, a pong for every ping, and
+// every send_shared() frame byte for byte where it was queued.
 #pragma once
 
 #include <algorithm>
@@ -28,6 +31,7 @@
 #include "detail/frame_decoder.hpp"
 #include "detail/output_queue.hpp"
 #include "detail/utf8.hpp"
+#include "http_response.hpp"
 #include "wsx/connection.hpp"
 
 namespace wsx::fuzz {
@@ -59,6 +63,8 @@ class session_checker {
   session_checker(wsx::role r, const wsx::config& cfg) : role_(r), cfg_(cfg) {}
 
   std::vector<std::string> log;
+  bool upgrade_seen = false;
+  bool http_request_seen = false;
   bool opened_seen = false;
   bool rejected_seen = false;
   bool closed_seen = false;
@@ -70,16 +76,34 @@ class session_checker {
   bool pongs_match_pings = true;  // the app sends no pongs: every pong echoes a ping
 
   void note_accepted() { accepted_ = true; }
+  // respond() succeeded: the output must hold exactly this answer (plus the core's own headers).
+  void note_responded(int status, std::span<const wsx::header_field> headers,
+                      std::string_view body) {
+    responded_ = true;
+    responded_status_ = status;
+    responded_headers_.assign(headers.begin(), headers.end());
+    responded_body_ = body;
+  }
+  // send_shared(msg) succeeded when `before` bytes were buffered: msg.wire() follows them.
+  void note_shared(std::size_t before, wsx::bytes_view wire) {
+    shared_.push_back({out_.size() + before, text_of(wire)});
+  }
 
-  // Pulls every event, checking each; on_upgrade(req) runs for an upgrade_request.
-  template <class OnUpgrade>
-  void drain(wsx::connection& c, OnUpgrade&& on_upgrade) {
+  // Pulls every event, checking each; on_upgrade(req) runs for an upgrade_request, on_http(req)
+  // for an http_request.
+  template <class OnUpgrade, class OnHttp>
+  void drain(wsx::connection& c, OnUpgrade&& on_upgrade, OnHttp&& on_http) {
     while (auto ev = c.next_event()) {
       check_event(*ev);
       if (const auto* req = std::get_if<wsx::upgrade_request>(&*ev)) on_upgrade(*req);
+      if (const auto* req = std::get_if<wsx::http_request>(&*ev)) on_http(*req);
     }
     FUZZ_CHECK(!expect_closed_next_);
     check_state(c);
+  }
+  template <class OnUpgrade>
+  void drain(wsx::connection& c, OnUpgrade&& on_upgrade) {
+    drain(c, on_upgrade, [](const wsx::http_request&) {});
   }
   // The same where no upgrade_request may come (a client, or a server past its handshake).
   void drain(wsx::connection& c) {
@@ -88,9 +112,13 @@ class session_checker {
 
   void check_state(const wsx::connection& c) {
     FUZZ_CHECK((c.state() == wsx::connection_state::closed) == closed_seen);
+    // "the transport should close TCP once the pending output is written: the connection is
+    // closed"
+    FUZZ_CHECK(c.should_close_transport() == closed_seen);
     if (closed_seen) {
-      FUZZ_CHECK(c.should_close_transport());
       FUZZ_CHECK(!c.wants_read());
+      // Only the final flush may still be bounded by a deadline; nothing else can fire.
+      if (c.buffered_amount() == 0) FUZZ_CHECK(!c.next_deadline());
     }
     const auto v = c.pending_output();
     std::size_t sum = 0;
@@ -163,6 +191,7 @@ class session_checker {
   // stream cut anywhere; anything queued later starts a new one.
   void output_dropped() {
     validate_stream(out_, true);
+    check_shared(true);
     out_.clear();
     segment_after_drop_ = true;
   }
@@ -171,6 +200,7 @@ class session_checker {
   void finish(wsx::connection& c) {
     out_ += pending_text(c);
     validate_stream(out_, false);
+    check_shared(false);
     if (pongs_match_pings && !segment_after_drop_) {
       // RFC 6455 §5.5.2: a pong for every ping, same payload, until our close frame.
       FUZZ_CHECK(pongs_.size() <= pings_.size());
@@ -199,12 +229,17 @@ class session_checker {
   void on(const wsx::upgrade_request& e) {
     FUZZ_CHECK(role_ == wsx::role::server);
     FUZZ_CHECK(log.empty());
+    upgrade_seen = true;
     log.push_back("upgrade " + e.target);
   }
-  // Only with config::plain_http, which no target sets yet (drain() passes it to no handler).
+  // Only with config::plain_http: a GET without any Upgrade header.
   void on(const wsx::http_request& e) {
     FUZZ_CHECK(role_ == wsx::role::server && cfg_.plain_http);
     FUZZ_CHECK(log.empty());
+    FUZZ_CHECK(e.method == "GET" && e.subprotocols.empty() && e.extensions.empty());
+    FUZZ_CHECK(!e.header("Upgrade"));
+    FUZZ_CHECK(e.target == e.path + (e.target.find('?') == std::string::npos ? "" : "?" + e.query));
+    http_request_seen = true;
     log.push_back("http_request " + e.target);
   }
   void on(const wsx::opened& e) {
@@ -302,9 +337,8 @@ class session_checker {
       validate_frames(rest, truncated);
       return;
     }
-    FUZZ_CHECK(head.starts_with("HTTP/1.1 ") && head.size() > 12);
-    const int status = std::atoi(std::string(head.substr(9, 3)).c_str());
-    if (status == 101) {
+    const response_head r = parse_response_head(head);
+    if (r.status == 101) {
       FUZZ_CHECK(opened_seen && !segment_after_drop_);
       if (!expected_accept.empty())
         FUZZ_CHECK(head.find("\r\nSec-WebSocket-Accept: " + expected_accept + "\r\n") !=
@@ -312,13 +346,44 @@ class session_checker {
       validate_frames(rest, truncated);
       return;
     }
-    FUZZ_CHECK(status >= 400 && status <= 599);
-    FUZZ_CHECK(rejected_seen && status == rejected_status);
-    const auto cl = head.find("\r\nContent-Length: ");
-    FUZZ_CHECK(cl != std::string_view::npos);
-    const auto length =
-        static_cast<std::size_t>(std::atol(std::string(head.substr(cl + 18)).c_str()));
-    FUZZ_CHECK(truncated ? rest.size() <= length : rest.size() == length);
+    check_final_response(head, rest, truncated);
+    if (!responded_) {
+      // A refusal: the core's own text/plain body, whose Content-Type no extra header repeats.
+      FUZZ_CHECK(r.status >= 400 && r.status <= 599 && r.count("Content-Type") == 1);
+      FUZZ_CHECK(rejected_seen && r.status == rejected_status);
+      return;
+    }
+    // respond(): the status, then the application's headers in order after the core's own, then
+    // the body as given.
+    FUZZ_CHECK(http_request_seen && !rejected_seen && r.status == responded_status_);
+    std::size_t at = 0;
+    for (const auto& h : responded_headers_) {
+      at = head.find("\r\n" + h.name + ": " + h.value + "\r\n", at);
+      FUZZ_CHECK(at != std::string_view::npos);
+      at += 2;
+    }
+    if (truncated) {
+      FUZZ_CHECK(std::string_view(responded_body_).starts_with(rest));
+    } else {
+      FUZZ_CHECK(rest == responded_body_);
+    }
+  }
+
+  // Every send_shared() frame sits in the output at its place, byte for byte as
+  // shared_message::wire() holds it (or, in a stream the core cut off, as much of it as was
+  // written).
+  void check_shared(bool truncated) {
+    for (const auto& [offset, wire] : shared_) {
+      if (truncated) {
+        if (offset >= out_.size()) continue;
+        const std::size_t n = std::min(wire.size(), out_.size() - offset);
+        FUZZ_CHECK(out_.compare(offset, n, wire, 0, n) == 0);
+      } else {
+        FUZZ_CHECK(offset + wire.size() <= out_.size());
+        FUZZ_CHECK(out_.compare(offset, wire.size(), wire) == 0);
+      }
+    }
+    shared_.clear();
   }
 
   // Frames we sent, decoded as the peer would. Unless the stream was cut, a probe ping appended
@@ -378,6 +443,15 @@ class session_checker {
   bool close_in_output_ = false;
   std::vector<std::string> pings_;
   std::vector<std::string> pongs_;
+  struct shared_frame {
+    std::size_t offset;  // in the output stream since the last drop
+    std::string wire;
+  };
+  std::vector<shared_frame> shared_;
+  bool responded_ = false;
+  int responded_status_ = 0;
+  std::vector<wsx::header_field> responded_headers_;
+  std::string responded_body_;
 };
 
 }  // namespace wsx::fuzz

@@ -38,10 +38,12 @@ enum class hs_step : std::uint8_t {
 }  // namespace
 
 struct connection::impl {
-  impl(role r, const config& c, time_point now)
+  impl(role r, std::shared_ptr<const config> c, time_point now)
       : role_(r),
-        cfg_(c),
-        decoder_(r, {c.max_frame_payload, c.max_message_size, c.max_fragments_per_message}) {
+        shared_cfg_(std::move(c)),
+        cfg_(*shared_cfg_),
+        decoder_(r, {cfg_.max_frame_payload, cfg_.max_message_size,
+                     cfg_.max_fragments_per_message}) {
     deadlines_.arm_after(deadline::handshake, now, cfg_.handshake_timeout);
     if (r == role::server)
       http_ = std::make_unique<detail::http_parser>(detail::http_parser::kind::request,
@@ -85,7 +87,7 @@ struct connection::impl {
     return out_.size() + add > cfg_.max_buffered_output;
   }
   void drop_output() noexcept {
-    out_.consume(out_.size());
+    out_.drop_all();  // kept alive until the next consume_output(): a write may hold them
     deadlines_.disarm(deadline::write);
   }
 
@@ -100,7 +102,7 @@ struct connection::impl {
     if (keep_write && write_at) deadlines_.arm(deadline::write, *write_at);
     if (ec) sticky_ = ec;
     http_.reset();
-    offered_.reset();
+    hsd_.reset();
     push(closed{code, std::move(reason), clean, initiated_locally_, ec});
   }
 
@@ -189,7 +191,8 @@ struct connection::impl {
         return true;
       }
       upgrade_request req;
-      auto failure = detail::check_upgrade_request(http_->head(), req, client_key_);
+      hsd_ = std::make_unique<handshake_data>();
+      auto failure = detail::check_upgrade_request(http_->head(), req, hsd_->client_key);
       if (failure && cfg_.plain_http && failure->ec == errc::missing_upgrade &&
           !http_->head().header("upgrade")) {
         push(plain_request(http_->head()));
@@ -202,7 +205,7 @@ struct connection::impl {
         return true;
       }
       hs_ = hs_step::awaiting_app;
-      offered_subprotocols_ = req.subprotocols;
+      hsd_->offered_subprotocols = req.subprotocols;
       push(std::move(req));
       return true;
     }
@@ -229,7 +232,7 @@ struct connection::impl {
     }
     auto head = http_->head();
     opened ev;
-    const auto ec = detail::check_upgrade_response(head, client_key_, *offered_, ev);
+    const auto ec = detail::check_upgrade_response(head, hsd_->client_key, hsd_->offered, ev);
     if (ec) {
       std::string reason = head.status != 101
                                ? "server answered " + std::to_string(head.status) + " " +
@@ -239,7 +242,7 @@ struct connection::impl {
                        std::move(head.headers), std::move(head.body), now);
       return true;
     }
-    offered_.reset();
+    hsd_.reset();
     opened_now(std::move(ev), now);
     return true;
   }
@@ -362,13 +365,18 @@ struct connection::impl {
   }
 
   role role_;
-  config cfg_;
+  std::shared_ptr<const config> shared_cfg_;  // shared by every connection of a server
+  const config& cfg_;
   connection_state state_ = connection_state::connecting;
   hs_step hs_ = hs_step::reading;
   std::unique_ptr<detail::http_parser> http_;
-  std::unique_ptr<client_options> offered_;
-  std::vector<std::string> offered_subprotocols_;
-  std::string client_key_;
+  // What the handshake needs and nothing after it: allocated for the handshake, freed after it.
+  struct handshake_data {
+    std::string client_key;                          // Sec-WebSocket-Key (ours or the client's)
+    client_options offered;                          // client: what the request offered
+    std::vector<std::string> offered_subprotocols;  // server: what the client offered
+  };
+  std::unique_ptr<handshake_data> hsd_;
   detail::frame_decoder decoder_;
   std::vector<std::byte> in_buf_;
   std::size_t in_pos_ = 0;
@@ -394,7 +402,12 @@ struct connection::impl {
 };
 
 connection::connection(role r, const config& cfg, time_point now)
-    : impl_(std::make_unique<impl>(r, cfg, now)) {}
+    : impl_(std::make_unique<impl>(r, std::make_shared<const config>(cfg), now)) {}
+connection::connection(std::unique_ptr<impl> i) noexcept : impl_(std::move(i)) {}
+connection connection::with_shared_config(role r, std::shared_ptr<const config> cfg,
+                                          time_point now) {
+  return connection(std::make_unique<impl>(r, std::move(cfg), now));
+}
 connection::~connection() = default;
 connection::connection(connection&&) noexcept = default;
 connection& connection::operator=(connection&&) noexcept = default;
@@ -415,12 +428,13 @@ std::error_code connection::connect(const client_options& opts, time_point now) 
       return errc::invalid_argument;
   std::string key = detail::make_client_key();
   if (key.empty()) return errc::invalid_state;
-  m.client_key_ = std::move(key);
-  m.offered_ = std::make_unique<client_options>(opts);
+  m.hsd_ = std::make_unique<impl::handshake_data>();
+  m.hsd_->client_key = std::move(key);
+  m.hsd_->offered = opts;
   m.http_ = std::make_unique<detail::http_parser>(detail::http_parser::kind::response,
                                                   m.cfg_.max_header_bytes);
   m.hs_ = hs_step::awaiting_reply;
-  m.queue_raw(detail::build_client_request(opts, m.client_key_), now);
+  m.queue_raw(detail::build_client_request(opts, m.hsd_->client_key), now);
   return {};
 }
 
@@ -474,15 +488,13 @@ std::error_code connection::accept(const accept_options& opts, time_point now) {
       m.state_ != connection_state::connecting)
     return errc::invalid_state;
   if (!opts.subprotocol.empty() &&
-      std::find(m.offered_subprotocols_.begin(), m.offered_subprotocols_.end(),
-                opts.subprotocol) == m.offered_subprotocols_.end())
+      std::find(m.hsd_->offered_subprotocols.begin(), m.hsd_->offered_subprotocols.end(),
+                opts.subprotocol) == m.hsd_->offered_subprotocols.end())
     return errc::invalid_argument;
-  for (const auto& h : opts.extra_headers)
-    if (!detail::valid_header_name(h.name) || !detail::valid_header_value(h.value))
-      return errc::invalid_argument;
-  m.queue_raw(detail::build_accept_response(m.client_key_, opts), now);
-  m.offered_subprotocols_ = {};
-  m.client_key_ = {};
+  if (!detail::valid_answer_headers(detail::answer_kind::upgrade, opts.extra_headers))
+    return errc::invalid_argument;
+  m.queue_raw(detail::build_accept_response(m.hsd_->client_key, opts), now);
+  m.hsd_.reset();
   m.opened_now(opened{opts.subprotocol, {}, {}}, now);
   return {};
 }
@@ -493,10 +505,9 @@ std::error_code connection::reject(int http_status, std::string_view reason, tim
   if (m.role_ != role::server || m.hs_ != hs_step::awaiting_app ||
       m.state_ != connection_state::connecting)
     return errc::invalid_state;
-  if (http_status < 400 || http_status > 599) return errc::invalid_argument;
-  for (const auto& h : extra_headers)
-    if (!detail::valid_header_name(h.name) || !detail::valid_header_value(h.value))
-      return errc::invalid_argument;
+  if (http_status < 400 || http_status > 599 ||
+      !detail::valid_answer_headers(detail::answer_kind::refusal, extra_headers))
+    return errc::invalid_argument;
   m.queue_raw(detail::build_reject_response(http_status, reason, extra_headers), now);
   m.handshake_failed(errc::upgrade_rejected, http_status, std::string(reason), {}, {}, now);
   return {};
@@ -508,10 +519,9 @@ std::error_code connection::respond(int status, std::span<const header_field> he
   if (m.role_ != role::server || m.hs_ != hs_step::awaiting_app || !m.plain_ ||
       m.state_ != connection_state::connecting)
     return errc::invalid_state;
-  if (status < 100 || status > 599 || status == 101) return errc::invalid_argument;
-  for (const auto& h : headers)
-    if (!detail::valid_header_name(h.name) || !detail::valid_header_value(h.value))
-      return errc::invalid_argument;
+  if (!detail::valid_respond(status, body) ||
+      !detail::valid_answer_headers(detail::answer_kind::plain, headers))
+    return errc::invalid_argument;
   m.queue_raw(detail::build_http_response(status, headers, body), now);
   m.hs_ = hs_step::done;
   m.initiated_locally_ = true;
@@ -596,8 +606,8 @@ output_view connection::pending_output() const noexcept {
 void connection::consume_output(std::size_t n, time_point now) noexcept {
   auto& m = *impl_;
   n = std::min(n, m.out_.size());
+  m.out_.consume(n);  // also frees output a deadline dropped while this write held it
   if (n == 0) return;
-  m.out_.consume(n);
   // RFC-independent liveness of the writer: progress pushes the write deadline out.
   if (m.out_.empty()) {
     m.deadlines_.disarm(deadline::write);

@@ -4,9 +4,11 @@
 // that fails, returns the status, the extra headers the answer must carry and a one-line reason
 // naming the header and the usual fix (most often: a reverse proxy dropped Upgrade/Connection).
 // The builders write the 101 or the refusal; anything that reaches a header line has CR, LF and
-// NUL replaced so no input can inject headers. Client: build_client_request() writes the GET and
-// check_upgrade_response() runs the §4.1 checks of the answer. Header lists are read as
-// comma-separated tokens across repeated headers (RFC 7230 §3.2.2, §7).
+// NUL replaced so no input can inject headers. The application's own headers are checked first
+// (valid_answer_headers): RFC 9110 field syntax, and none that restates what the core writes, so
+// every answer stays one well-framed HTTP/1.1 message. Client: build_client_request() writes
+// the GET and check_upgrade_response() runs the §4.1 checks of the answer. Header lists are read
+// as comma-separated tokens across repeated headers (RFC 7230 §3.2.2, §7).
 #include <openssl/evp.h>
 
 #include <array>
@@ -261,6 +263,35 @@ handshake_failure parse_failure(errc ec, std::string_view detail) {
   return refuse(ec, 400, "malformed HTTP request: " + one_line(detail));
 }
 
+bool valid_answer_headers(answer_kind kind, std::span<const header_field> headers) noexcept {
+  // RFC 9110 §5.3: one field line per name unless the field is a list; the framing headers are
+  // the core's alone (RFC 9112 §6.1, §6.3: a second Content-Length, or Transfer-Encoding beside
+  // it, makes the message length ambiguous; RFC 9110 §8.6: none in a 1xx such as the 101).
+  constexpr std::string_view everywhere[] = {"Content-Length", "Transfer-Encoding", "Connection"};
+  // RFC 6455 §4.2.2 item 5: what the 101 states itself.
+  constexpr std::string_view upgrade[] = {"Upgrade", "Sec-WebSocket-Accept",
+                                          "Sec-WebSocket-Protocol"};
+  constexpr std::string_view refusal[] = {"Content-Type"};
+  std::span<const std::string_view> own;
+  if (kind == answer_kind::upgrade) own = upgrade;
+  if (kind == answer_kind::refusal) own = refusal;
+  for (const auto& h : headers) {
+    if (!valid_header_name(h.name) || !valid_header_value(h.value)) return false;
+    for (const auto name : everywhere)
+      if (ascii_iequals(h.name, name)) return false;
+    for (const auto name : own)
+      if (ascii_iequals(h.name, name)) return false;
+  }
+  return true;
+}
+
+bool valid_respond(int status, std::string_view body) noexcept {
+  // RFC 9110 §15.2: a 1xx is interim and never the answer (101 belongs to the upgrade).
+  if (status < 200 || status > 599) return false;
+  // RFC 9110 §15.3.5, §15.4.5: a 204 or 304 has no content.
+  return body.empty() || (status != 204 && status != 304);
+}
+
 std::string build_accept_response(std::string_view client_key, const accept_options& opts) {
   std::string out = "HTTP/1.1 101 Switching Protocols\r\n";
   // RFC 6455 §4.2.2 item 5.
@@ -293,11 +324,14 @@ std::string build_http_response(int status, std::span<const header_field> header
   std::string out = "HTTP/1.1 " + std::to_string(status) + " ";
   out += status_phrase(status);
   out += "\r\n";
-  append_header(out, "Content-Length", std::to_string(body.size()));
+  // RFC 9110 §8.6: no Content-Length in a 204; in a 304 it would have to be the length of the
+  // representation, which the core does not know. Neither has a body (§15.3.5, §15.4.5).
+  const bool no_content = status == 204 || status == 304;
+  if (!no_content) append_header(out, "Content-Length", std::to_string(body.size()));
   append_header(out, "Connection", "close");
   for (const auto& f : headers) append_header(out, f.name, f.value);
   out += "\r\n";
-  out += body;
+  if (!no_content) out += body;
   return out;
 }
 
@@ -309,11 +343,12 @@ std::string_view status_phrase(int status) noexcept {
   // RFC 9110 §15 and RFC 6585 §5.
   // clang-format off
   static constexpr entry table[] = {
-      {101, "Switching Protocols"},   {200, "OK"},                 {400, "Bad Request"},
-      {401, "Unauthorized"},          {403, "Forbidden"},          {404, "Not Found"},
-      {405, "Method Not Allowed"},    {406, "Not Acceptable"},     {408, "Request Timeout"},
-      {409, "Conflict"},              {410, "Gone"},               {413, "Content Too Large"},
-      {414, "URI Too Long"},          {426, "Upgrade Required"},   {429, "Too Many Requests"},
+      {101, "Switching Protocols"},   {200, "OK"},                 {204, "No Content"},
+      {304, "Not Modified"},          {400, "Bad Request"},        {401, "Unauthorized"},
+      {403, "Forbidden"},             {404, "Not Found"},          {405, "Method Not Allowed"},
+      {406, "Not Acceptable"},        {408, "Request Timeout"},    {409, "Conflict"},
+      {410, "Gone"},                  {413, "Content Too Large"},  {414, "URI Too Long"},
+      {426, "Upgrade Required"},      {429, "Too Many Requests"},
       {431, "Request Header Fields Too Large"},                    {500, "Internal Server Error"},
       {501, "Not Implemented"},       {502, "Bad Gateway"},        {503, "Service Unavailable"},
       {504, "Gateway Timeout"},
@@ -349,7 +384,13 @@ bool valid_header_name(std::string_view name) noexcept {
 }
 
 bool valid_header_value(std::string_view value) noexcept {
-  return value.find_first_of(std::string_view{"\r\n\0", 3}) == std::string_view::npos;
+  // RFC 9110 §5.5: field-value = *( VCHAR / obs-text / SP / HTAB ); every other control
+  // character (CR, LF, NUL, 0x01-0x1F but HTAB, DEL) is refused.
+  for (const char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t') || u == 0x7f) return false;
+  }
+  return true;
 }
 
 std::string build_client_request(const client_options& opts, std::string_view client_key) {

@@ -156,9 +156,10 @@ TEST(connection, server_accepts_upgrade_and_reports_request) {
 TEST(connection, missing_upgrade_header_is_named) {
   fake_clock t;
   wsx::connection c{wsx::role::server, {}, t.now()};
-  c.receive(bytes("GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
-                  "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"),
-            t.now());
+  c.receive(
+      bytes("GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"),
+      t.now());
   auto out = text(c.pending_output());
   EXPECT_THAT(out, StartsWith("HTTP/1.1 426"));
   EXPECT_THAT(out, HasSubstr("Upgrade: websocket header missing"));
@@ -179,7 +180,8 @@ TEST(connection, frames_after_the_request_head_are_kept_for_after_accept) {
   EXPECT_EQ(log, (lines{"upgrade_request /chat?room=1"}));
   c.accept({}, t.now());
   drain_events(c, log);
-  EXPECT_EQ(log, (lines{"upgrade_request /chat?room=1", "opened", "chunk text first last 'early'"}));
+  EXPECT_EQ(log,
+            (lines{"upgrade_request /chat?room=1", "opened", "chunk text first last 'early'"}));
 }
 
 TEST(connection, application_reject_sends_status_and_reason) {
@@ -334,7 +336,8 @@ TEST(connection, peer_close_is_echoed_once_and_server_closes_tcp) {
 
 TEST(connection, empty_close_is_answered_with_1000) {
   open_server s;
-  EXPECT_EQ(s.feed(client_frame(0x88, "")), (lines{"close_received 1005 ''", "closed 1005 clean remote"}));
+  EXPECT_EQ(s.feed(client_frame(0x88, "")),
+            (lines{"close_received 1005 ''", "closed 1005 clean remote"}));
   EXPECT_EQ(drain_output(s.c, s.t.now()), server_frame(0x88, close_payload(1000)));
 }
 
@@ -418,8 +421,9 @@ TEST(connection, client_rejects_server_that_refuses) {
   wsx::connection c{wsx::role::client, {}, t.now()};
   ASSERT_FALSE(c.connect({"example.com", "/ws", "", {}, {}}, t.now()));
   drain_output(c, t.now());
-  c.receive(bytes("HTTP/1.1 403 Forbidden\r\nContent-Length: 12\r\nX-Why: token\r\n\r\nbad token!\r\n"),
-            t.now());
+  c.receive(
+      bytes("HTTP/1.1 403 Forbidden\r\nContent-Length: 12\r\nX-Why: token\r\n\r\nbad token!\r\n"),
+      t.now());
   auto ev = c.next_event();
   ASSERT_TRUE(ev);
   auto* r = std::get_if<wsx::rejected>(&*ev);
@@ -437,9 +441,10 @@ TEST(connection, client_checks_accept_key) {
   fake_clock t;
   wsx::connection c{wsx::role::client, {}, t.now()};
   ASSERT_FALSE(c.connect({"example.com", "/ws", "", {}, {}}, t.now()));
-  c.receive(bytes("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                  "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"),
-            t.now());
+  c.receive(
+      bytes("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"),
+      t.now());
   lines log;
   drain_events(c, log);
   ASSERT_FALSE(log.empty());
@@ -700,9 +705,9 @@ lines run_server_with_cuts(const std::string& wire, const std::vector<std::size_
 RC_GTEST_PROP(connection, chunking_does_not_change_events, ()) {
   // A request followed by a random sequence of frames (some possibly invalid).
   std::string wire = request;
-  const auto frames = *rc::gen::container<std::vector<std::pair<int, std::string>>>(rc::gen::pair(
-      rc::gen::element(0x81, 0x82, 0x01, 0x00, 0x80, 0x89, 0x8A, 0x88, 0xC1),
-      rc::gen::container<std::string>(rc::gen::element('a', 'b', '\xc3', '\xa9'))));
+  const auto frames = *rc::gen::container<std::vector<std::pair<int, std::string>>>(
+      rc::gen::pair(rc::gen::element(0x81, 0x82, 0x01, 0x00, 0x80, 0x89, 0x8A, 0x88, 0xC1),
+                    rc::gen::container<std::string>(rc::gen::element('a', 'b', '\xc3', '\xa9'))));
   for (const auto& [b, payload] : frames) {
     std::string p = payload;
     if (b == 0x88) p = close_payload(1000, "");
@@ -712,12 +717,172 @@ RC_GTEST_PROP(connection, chunking_does_not_change_events, ()) {
   const auto mode = *rc::gen::element(wsx::delivery::chunks, wsx::delivery::whole_messages);
   const auto whole = run_server_with_cuts(wire, {}, mode);
   std::vector<std::size_t> bytewise(wire.size(), 1);
-  const auto cuts = *rc::gen::container<std::vector<std::size_t>>(rc::gen::inRange<std::size_t>(0, 64));
+  const auto cuts =
+      *rc::gen::container<std::vector<std::size_t>>(rc::gen::inRange<std::size_t>(0, 64));
   RC_ASSERT(run_server_with_cuts(wire, cuts, mode) == whole);
   RC_ASSERT(run_server_with_cuts(wire, bytewise, mode) == whole);
 }
 
-// ---- plain HTTP and shared messages ---------------------------------------------------------------
+// ---- what the application may pass to accept(), reject(), respond() and connect() -------------
+
+// A server holding one unanswered request: an upgrade_request, or with `plain` an http_request.
+struct waiting_server {
+  fake_clock t;
+  wsx::config cfg;
+  wsx::connection c;
+  explicit waiting_server(bool plain)
+      : cfg(plain_config(plain)), c(wsx::role::server, cfg, t.now()) {
+    c.receive(bytes(plain ? "GET /page HTTP/1.1\r\nHost: x\r\n\r\n" : request), t.now());
+    EXPECT_TRUE(c.next_event());
+    EXPECT_FALSE(c.next_event());
+  }
+  static wsx::config plain_config(bool plain) {
+    wsx::config conf;
+    conf.plain_http = plain;
+    return conf;
+  }
+  // The call was refused and left no trace: nothing queued, no event, the request still waiting.
+  void expect_refused(std::error_code ec) {
+    EXPECT_EQ(ec, wsx::errc::invalid_argument);
+    EXPECT_EQ(c.buffered_amount(), 0u);
+    EXPECT_FALSE(c.wants_write());
+    EXPECT_EQ(c.state(), wsx::connection_state::connecting);
+    EXPECT_FALSE(c.next_event());
+  }
+};
+
+const std::string control_values[] = {
+    "a\x01"
+    "b",
+    "\x7f",
+    "a\x1f",
+    "a\rb",
+    "a\nb",
+    std::string("a\0b", 3)};
+
+TEST(connection, respond_refuses_interim_statuses) {
+  // RFC 9110 §15.2: a 1xx is interim; the connection ends after respond(), so it can't be one.
+  waiting_server s{true};
+  for (const int status : {100, 101, 102, 103, 199})
+    s.expect_refused(s.c.respond(status, {}, "", s.t.now()));
+  EXPECT_FALSE(s.c.respond(200, {}, "ok", s.t.now()));
+  EXPECT_THAT(drain_output(s.c, s.t.now()), StartsWith("HTTP/1.1 200 OK\r\n"));
+}
+
+TEST(connection, respond_refuses_a_body_with_204_and_304) {
+  // RFC 9110 §15.3.5, §15.4.5: no content in a 204 or 304.
+  waiting_server s{true};
+  s.expect_refused(s.c.respond(204, {}, "x", s.t.now()));
+  s.expect_refused(s.c.respond(304, {}, "x", s.t.now()));
+  EXPECT_FALSE(s.c.respond(304, {}, "", s.t.now()));
+  EXPECT_EQ(drain_output(s.c, s.t.now()), "HTTP/1.1 304 Not Modified\r\nConnection: close\r\n\r\n");
+}
+
+TEST(connection, respond_204_goes_out_without_content_length) {
+  // RFC 9110 §8.6: a server MUST NOT send Content-Length in a 204.
+  waiting_server s{true};
+  const wsx::header_field cache{"Cache-Control", "no-store"};
+  EXPECT_FALSE(s.c.respond(204, {&cache, 1}, "", s.t.now()));
+  EXPECT_EQ(drain_output(s.c, s.t.now()),
+            "HTTP/1.1 204 No Content\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n");
+  EXPECT_TRUE(s.c.should_close_transport());
+}
+
+TEST(connection, respond_refuses_framing_headers) {
+  // The core writes Content-Length and Connection: close itself; a second one, or a
+  // Transfer-Encoding beside them, would make the message length ambiguous (RFC 9112 §6.3).
+  waiting_server s{true};
+  for (const auto name : {"Content-Length", "content-length", "Transfer-Encoding",
+                          "TRANSFER-encoding", "Connection", "connection"}) {
+    const wsx::header_field h{name, "0"};
+    s.expect_refused(s.c.respond(200, {&h, 1}, "", s.t.now()));
+  }
+  const wsx::header_field ct{"Content-Type", "text/plain"};
+  EXPECT_FALSE(s.c.respond(200, {&ct, 1}, "ok", s.t.now()));
+  EXPECT_EQ(drain_output(s.c, s.t.now()),
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\nContent-Type: "
+            "text/plain\r\n\r\nok");
+}
+
+TEST(connection, respond_refuses_control_characters_in_values) {
+  // RFC 9110 §5.5: VCHAR, obs-text, SP and HTAB only.
+  waiting_server s{true};
+  for (const auto& v : control_values) {
+    const wsx::header_field h{"X-Note", v};
+    s.expect_refused(s.c.respond(200, {&h, 1}, "", s.t.now()));
+  }
+  const wsx::header_field tab{"X-Note", "a\tb \xc3\xa9"};
+  EXPECT_FALSE(s.c.respond(200, {&tab, 1}, "", s.t.now()));
+  EXPECT_THAT(drain_output(s.c, s.t.now()), HasSubstr("\r\nX-Note: a\tb \xc3\xa9\r\n"));
+}
+
+TEST(connection, reject_refuses_headers_the_core_writes) {
+  // A refusal carries the core's Content-Type, Content-Length and Connection: close.
+  waiting_server s{false};
+  for (const auto name :
+       {"Content-Length", "Transfer-Encoding", "Connection", "CONNECTION", "Content-Type"}) {
+    const wsx::header_field h{name, "x"};
+    s.expect_refused(s.c.reject(403, "no", s.t.now(), {&h, 1}));
+  }
+  const wsx::header_field retry{"Retry-After", "5"};
+  EXPECT_FALSE(s.c.reject(503, "busy", s.t.now(), {&retry, 1}));
+  EXPECT_EQ(drain_output(s.c, s.t.now()),
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            "Content-Length: 5\r\nConnection: close\r\nRetry-After: 5\r\n\r\nbusy\n");
+}
+
+TEST(connection, reject_refuses_control_characters_in_values) {
+  waiting_server s{true};  // reject() answers an http_request too
+  for (const auto& v : control_values) {
+    const wsx::header_field h{"X-Note", v};
+    s.expect_refused(s.c.reject(403, "no", s.t.now(), {&h, 1}));
+  }
+  EXPECT_FALSE(s.c.reject(403, "no", s.t.now()));
+  EXPECT_THAT(drain_output(s.c, s.t.now()), StartsWith("HTTP/1.1 403 Forbidden\r\n"));
+}
+
+TEST(connection, accept_refuses_headers_the_core_writes) {
+  // RFC 6455 §4.2.2 item 5: the 101 states Upgrade, Connection, Sec-WebSocket-Accept and the
+  // subprotocol itself; RFC 9110 §8.6 and RFC 9112 §6.1: no Content-Length or Transfer-Encoding.
+  waiting_server s{false};
+  for (const auto name : {"Upgrade", "Connection", "Sec-WebSocket-Accept", "sec-websocket-accept",
+                          "Sec-WebSocket-Protocol", "Content-Length", "Transfer-Encoding"}) {
+    s.expect_refused(s.c.accept({"", {{name, "x"}}}, s.t.now()));
+  }
+  EXPECT_FALSE(s.c.accept({"chat", {{"Set-Cookie", "id=1"}}}, s.t.now()));
+  const auto out = drain_output(s.c, s.t.now());
+  EXPECT_THAT(out, HasSubstr("\r\nSec-WebSocket-Protocol: chat\r\nSet-Cookie: id=1\r\n\r\n"));
+  EXPECT_EQ(s.c.state(), wsx::connection_state::open);
+}
+
+TEST(connection, accept_refuses_control_characters_in_values) {
+  waiting_server s{false};
+  for (const auto& v : control_values)
+    s.expect_refused(s.c.accept({"", {{"X-Note", v}}}, s.t.now()));
+  EXPECT_FALSE(s.c.accept({"", {{"X-Note", "a\tb"}}}, s.t.now()));
+  EXPECT_THAT(drain_output(s.c, s.t.now()), HasSubstr("\r\nX-Note: a\tb\r\n"));
+}
+
+TEST(connection, connect_refuses_control_characters_in_values) {
+  fake_clock t;
+  wsx::connection c{wsx::role::client, {}, t.now()};
+  for (const auto& v : control_values) {
+    for (int field = 0; field < 3; ++field) {
+      wsx::client_options opts{"example.com", "/ws", "", {}, {}};
+      if (field == 0) opts.host = "example.com" + v;
+      if (field == 1) opts.origin = "http://" + v;
+      if (field == 2) opts.extra_headers = {{"Authorization", v}};
+      EXPECT_EQ(c.connect(opts, t.now()), wsx::errc::invalid_argument);
+      EXPECT_EQ(c.buffered_amount(), 0u);
+      EXPECT_EQ(c.state(), wsx::connection_state::connecting);
+    }
+  }
+  EXPECT_FALSE(
+      c.connect({"example.com", "/ws", "", {}, {{"Authorization", "Bearer\tt"}}}, t.now()));
+  EXPECT_THAT(drain_output(c, t.now()), StartsWith("GET /ws HTTP/1.1\r\n"));
+}
+
+// ---- plain HTTP and shared messages -------------------------------------------------------------
 
 TEST(connection, plain_http_get_is_reported_and_answered) {
   fake_clock t;
@@ -787,7 +952,8 @@ TEST(connection, shared_message_respects_the_output_limit) {
   wsx::config cfg;
   cfg.max_buffered_output = 10;
   open_server s{cfg};
-  const auto big = wsx::shared_message::make(wsx::message_kind::binary, wsx::as_bytes("0123456789"));
+  const auto big =
+      wsx::shared_message::make(wsx::message_kind::binary, wsx::as_bytes("0123456789"));
   EXPECT_EQ(s.c.send_shared(big, s.t.now()), wsx::errc::output_limit);
   EXPECT_EQ(s.c.buffered_amount(), 0u);
 }
@@ -825,5 +991,6 @@ TEST(connection, shrink_to_fit_keeps_a_partial_header) {
   s.c.shrink_to_fit();
   lines log;
   drain_events(s.c, log);
-  EXPECT_EQ(s.feed(std::string_view(frame).substr(3)), (lines{"chunk binary first last '" + std::string(300, 'b') + "'"}));
+  EXPECT_EQ(s.feed(std::string_view(frame).substr(3)),
+            (lines{"chunk binary first last '" + std::string(300, 'b') + "'"}));
 }

@@ -40,6 +40,18 @@ http_head parse(http_parser::kind k, std::string_view wire) {
 http_head request(std::string_view wire) { return parse(http_parser::kind::request, wire); }
 http_head response(std::string_view wire) { return parse(http_parser::kind::response, wire); }
 
+// A response read the way a client reads a server that keeps talking: complete from its own
+// bytes (no EOF needed to find its end) and ending exactly at the last of them.
+http_head strict_response(std::string_view wire) {
+  http_parser p{http_parser::kind::response, 16 * 1024};
+  const std::string more = std::string(wire) + "HTTP/1.1 200 OK\r\n";  // a second message after
+  std::size_t n = 0;
+  EXPECT_EQ(p.feed(wsx::as_bytes(more), n), http_parser::status::complete) << wire << "\n"
+                                                                           << p.error_detail();
+  EXPECT_EQ(n, wire.size()) << wire;
+  return p.head();
+}
+
 // The RFC 6455 §1.2 sample request, with `headers` replacing the default header lines.
 std::string sample_request(std::string_view headers =
                                "Host: server.example.com\r\n"
@@ -360,6 +372,8 @@ TEST(handshake, reject_reason_cannot_inject_headers) {
 TEST(handshake, status_phrases) {
   //  status → phrase
   EXPECT_EQ(status_phrase(101), "Switching Protocols");
+  EXPECT_EQ(status_phrase(204), "No Content");
+  EXPECT_EQ(status_phrase(304), "Not Modified");
   EXPECT_EQ(status_phrase(400), "Bad Request");
   EXPECT_EQ(status_phrase(403), "Forbidden");
   EXPECT_EQ(status_phrase(405), "Method Not Allowed");
@@ -368,6 +382,128 @@ TEST(handshake, status_phrases) {
   EXPECT_EQ(status_phrase(503), "Service Unavailable");
   EXPECT_EQ(status_phrase(499), "Client Error");
   EXPECT_EQ(status_phrase(599), "Server Error");
+}
+
+// ---- application answers (accept, reject, respond) ------------------------------------------
+
+TEST(handshake, plain_204_has_no_content_length_and_no_body) {
+  // RFC 9110 §8.6: a server MUST NOT send Content-Length in a 204.
+  const header_field extra[] = {{"Cache-Control", "no-store"}};
+  const auto out = build_http_response(204, extra, "");
+  EXPECT_EQ(out,
+            "HTTP/1.1 204 No Content\r\n"
+            "Connection: close\r\n"
+            "Cache-Control: no-store\r\n"
+            "\r\n");
+  const auto head = strict_response(out);
+  EXPECT_EQ(head.status, 204);
+  EXPECT_EQ(head.header("Content-Length"), std::nullopt);
+  EXPECT_EQ(head.body, "");
+}
+
+TEST(handshake, plain_304_has_no_content_length_and_no_body) {
+  // A 304's Content-Length would have to be the representation's; the core writes none.
+  const header_field extra[] = {{"ETag", "\"v1\""}};
+  const auto out = build_http_response(304, extra, "");
+  EXPECT_EQ(out,
+            "HTTP/1.1 304 Not Modified\r\n"
+            "Connection: close\r\n"
+            "ETag: \"v1\"\r\n"
+            "\r\n");
+  const auto head = strict_response(out);
+  EXPECT_EQ(head.status, 304);
+  EXPECT_EQ(head.header("Content-Length"), std::nullopt);
+  EXPECT_EQ(head.body, "");
+}
+
+TEST(handshake, plain_200_is_read_back_whole) {
+  const header_field extra[] = {{"Content-Type", "text/plain"}, {"X-Tab", "a\tb"}};
+  const auto out = build_http_response(200, extra, "ok\n");
+  EXPECT_EQ(out,
+            "HTTP/1.1 200 OK\r\n"
+            "Content-Length: 3\r\n"
+            "Connection: close\r\n"
+            "Content-Type: text/plain\r\n"
+            "X-Tab: a\tb\r\n"
+            "\r\n"
+            "ok\n");
+  const auto head = strict_response(out);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.header("X-Tab"), "a\tb");
+  EXPECT_EQ(head.body, "ok\n");
+}
+
+TEST(handshake, respond_takes_final_statuses_and_no_body_with_204_or_304) {
+  //  status, body       →  valid?
+  EXPECT_TRUE(valid_respond(200, "ok"));
+  EXPECT_TRUE(valid_respond(599, ""));
+  EXPECT_TRUE(valid_respond(204, ""));
+  EXPECT_TRUE(valid_respond(304, ""));
+  EXPECT_FALSE(valid_respond(204, "x"));  // RFC 9110 §15.3.5
+  EXPECT_FALSE(valid_respond(304, "x"));  // RFC 9110 §15.4.5
+  EXPECT_FALSE(valid_respond(100, ""));   // RFC 9110 §15.2: interim
+  EXPECT_FALSE(valid_respond(101, ""));
+  EXPECT_FALSE(valid_respond(103, ""));
+  EXPECT_FALSE(valid_respond(199, ""));
+  EXPECT_FALSE(valid_respond(99, ""));
+  EXPECT_FALSE(valid_respond(600, ""));
+}
+
+TEST(handshake, answer_headers_may_not_restate_what_the_core_writes) {
+  const auto ok = [](answer_kind k, std::string_view name) {
+    const header_field h{std::string(name), "v"};
+    return valid_answer_headers(k, {&h, 1});
+  };
+  constexpr answer_kind all[] = {answer_kind::upgrade, answer_kind::refusal, answer_kind::plain};
+  for (const auto k : all) {
+    //  name                          →  valid?
+    EXPECT_FALSE(ok(k, "Content-Length"));
+    EXPECT_FALSE(ok(k, "content-length"));
+    EXPECT_FALSE(ok(k, "Transfer-Encoding"));
+    EXPECT_FALSE(ok(k, "TRANSFER-ENCODING"));
+    EXPECT_FALSE(ok(k, "Connection"));
+    EXPECT_FALSE(ok(k, "connection"));
+    EXPECT_TRUE(ok(k, "Cache-Control"));
+    EXPECT_TRUE(ok(k, "Content-Language"));  // only exact names are the core's
+  }
+  // The 101's own headers (RFC 6455 §4.2.2 item 5).
+  EXPECT_FALSE(ok(answer_kind::upgrade, "Upgrade"));
+  EXPECT_FALSE(ok(answer_kind::upgrade, "sec-websocket-accept"));
+  EXPECT_FALSE(ok(answer_kind::upgrade, "Sec-WebSocket-Protocol"));
+  EXPECT_TRUE(ok(answer_kind::upgrade, "Set-Cookie"));
+  EXPECT_TRUE(ok(answer_kind::upgrade, "Content-Type"));
+  // A refusal writes its own text/plain Content-Type; a plain answer leaves it to the caller.
+  EXPECT_FALSE(ok(answer_kind::refusal, "Content-Type"));
+  EXPECT_TRUE(ok(answer_kind::refusal, "Upgrade"));  // e.g. a 426 naming the protocol
+  EXPECT_TRUE(ok(answer_kind::plain, "Content-Type"));
+  EXPECT_TRUE(ok(answer_kind::plain, "Upgrade"));
+  // Names and values as valid_header_name / valid_header_value have them.
+  const header_field bad_name{"X Bad", "v"};
+  const header_field bad_value{"X-Bad", "a\x01b"};
+  EXPECT_FALSE(valid_answer_headers(answer_kind::plain, {&bad_name, 1}));
+  EXPECT_FALSE(valid_answer_headers(answer_kind::plain, {&bad_value, 1}));
+  EXPECT_TRUE(valid_answer_headers(answer_kind::plain, {}));
+}
+
+RC_GTEST_PROP(handshake, every_plain_answer_that_passes_the_checks_reads_back_whole, ()) {
+  // Whatever respond() lets through is one complete HTTP/1.1 message of that status and body.
+  const int status = *rc::gen::oneOf(rc::gen::element(200, 204, 304), rc::gen::inRange(200, 600));
+  const auto names = *rc::gen::container<std::vector<std::string>>(
+      rc::gen::element<std::string>("Content-Type", "ETag", "Cache-Control", "X-A"));
+  // VCHAR, SP, HTAB and obs-text, the bytes valid_header_value() lets through.
+  const auto value = *rc::gen::container<std::string>(
+      rc::gen::oneOf(rc::gen::inRange('!', '\x7f'), rc::gen::element(' ', '\t', '\x80', '\xff')));
+  std::vector<header_field> headers;
+  for (const auto& n : names) headers.push_back({n, "v" + value + "v"});
+  const bool no_content = status == 204 || status == 304;
+  const auto body = no_content ? std::string{} : *rc::gen::arbitrary<std::string>();
+  RC_ASSERT(valid_respond(status, body));
+  RC_ASSERT(valid_answer_headers(answer_kind::plain, headers));
+  const auto head = strict_response(build_http_response(status, headers, body));
+  RC_ASSERT(head.status == status);
+  RC_ASSERT(head.body == body);
+  RC_ASSERT(head.headers.size() == headers.size() + (no_content ? 1 : 2));
+  RC_ASSERT(!no_content || !head.header("Content-Length"));
 }
 
 // ---- client -----------------------------------------------------------------------------------
@@ -397,6 +533,17 @@ TEST(handshake, header_name_and_value_validity) {
   EXPECT_FALSE(valid_header_value("a\rb"));
   EXPECT_FALSE(valid_header_value("a\nb"));
   EXPECT_FALSE(valid_header_value(std::string_view{"a\0b", 3}));
+  EXPECT_FALSE(valid_header_value("a\x01b"));
+  EXPECT_FALSE(valid_header_value("a\x7f"));
+}
+
+TEST(handshake, header_values_refuse_every_control_character_but_htab) {
+  // RFC 9110 §5.5: field-value = *( VCHAR / obs-text / SP / HTAB ).
+  for (int c = 0; c < 256; ++c) {
+    const std::string v{'a', static_cast<char>(c), 'b'};
+    const bool control = c < 0x20 || c == 0x7f;
+    EXPECT_EQ(valid_header_value(v), !control || c == '\t') << "byte " << c;
+  }
 }
 
 TEST(handshake, client_request_layout) {

@@ -63,6 +63,10 @@ class connection {
   // A server starts waiting for the upgrade request. A client must call connect() next.
   // The handshake deadline starts at `now`.
   connection(role r, const config& cfg, time_point now);
+  // The same, sharing one config between connections instead of copying it into each (a server
+  // with many idle connections). `cfg` (not null) must not change while a connection uses it.
+  static connection with_shared_config(role r, std::shared_ptr<const config> cfg,
+                                       time_point now);
   ~connection();
   connection(connection&&) noexcept;
   connection& operator=(connection&&) noexcept;
@@ -71,7 +75,10 @@ class connection {
 
   // Client only: queues the upgrade request (with a fresh random Sec-WebSocket-Key).
   // Returns errc::invalid_state on a server or when called twice, errc::invalid_argument when
-  // opts.host is empty or a field holds CR/LF. On error nothing is queued.
+  // opts.host is empty, the target does not start with '/' or holds a space, CR or LF, a
+  // subprotocol or header name is not a token, or a header value (host and origin too) holds a
+  // control character other than HTAB (RFC 9110 §5.5: CR, LF, NUL, 0x01-0x1F, DEL). On error
+  // nothing is queued.
   std::error_code connect(const client_options& opts, time_point now);
 
   // ---- input -------------------------------------------------------------------------------
@@ -90,20 +97,34 @@ class connection {
   std::optional<event> next_event();
 
   // ---- server side of the upgrade ------------------------------------------------------------
+  // Headers you pass to accept(), reject() and respond() must each have a token name (RFC 9110
+  // §5.6.2) and a value without control characters other than HTAB (§5.5: no CR, LF, NUL,
+  // 0x01-0x1F, DEL), and must not restate a header the core writes itself or that frames the
+  // message: Content-Length, Transfer-Encoding and Connection never (names compare
+  // case-insensitively). Otherwise the call returns errc::invalid_argument, queues nothing and
+  // changes nothing: fix the argument and call again.
+  //
   // Answer an upgrade_request with 101. errc::invalid_state when no request is waiting (client,
-  // already answered, closed); errc::invalid_argument when opts.subprotocol was not offered or a
-  // header holds CR/LF. Emits `opened`.
+  // already answered, closed); errc::invalid_argument when opts.subprotocol was not offered or
+  // an extra header breaks the rules above, which for a 101 also refuse Upgrade,
+  // Sec-WebSocket-Accept and Sec-WebSocket-Protocol (choose it with opts.subprotocol). Emits
+  // `opened`.
   std::error_code accept(const accept_options& opts, time_point now);
-  // Refuse the upgrade with `http_status` (400-599) and a one-line `reason` sent as the body.
-  // Emits `rejected` (errc::upgrade_rejected) and `closed`; the transport then closes TCP once
-  // the output is written. errc::invalid_state / invalid_argument as for accept().
+  // Refuse the upgrade (or an http_request) with `http_status` (400-599) and a one-line `reason`
+  // sent as a text/plain body. Emits `rejected` (errc::upgrade_rejected) and `closed`; the
+  // transport then closes TCP once the output is written. errc::invalid_state as for accept();
+  // errc::invalid_argument for a status out of range or an extra header that breaks the rules
+  // above, which here also refuse Content-Type (the core writes text/plain).
   std::error_code reject(int http_status, std::string_view reason, time_point now,
                          std::span<const header_field> extra_headers = {});
 
-  // Answer an http_request (config::plain_http) with `status` (100-599), `headers` (name the
-  // Content-Type yourself) and `body`; the connection then ends (Connection: close) and the
-  // transport closes TCP once the output is written. errc::invalid_state when no http_request is
-  // waiting; errc::invalid_argument for a bad status or header.
+  // Answer an http_request (config::plain_http) with a final `status` (200-599), `headers` (name
+  // the Content-Type yourself) and `body`; the core adds Content-Length (except for 204 and 304,
+  // which carry neither Content-Length nor body) and Connection: close. The connection then ends
+  // and the transport closes TCP once the output is written. errc::invalid_state when no
+  // http_request is waiting; errc::invalid_argument, with nothing queued and the request still
+  // waiting, for a status outside 200-599 (1xx are interim, never an answer), a non-empty body
+  // with 204 or 304, or a header that breaks the rules above.
   std::error_code respond(int status, std::span<const header_field> headers, std::string_view body,
                           time_point now);
 
@@ -143,11 +164,16 @@ class connection {
   // writev/async_write while the app keeps calling send() — but do consume_output() only with
   // the count actually written, and take a fresh pending_output() after it.
   output_view pending_output() const noexcept;
-  // `n` bytes from the front of pending_output() were written. n <= buffered_amount().
+  // `n` bytes from the front of pending_output() were written. n <= buffered_amount(). When a
+  // deadline (write, handshake, heartbeat, close) fails the connection, the queued output is
+  // dropped (buffered_amount() becomes 0) but its bytes stay valid until the next
+  // consume_output(), so a write still in flight is never left pointing at freed memory: report
+  // its completion with consume_output(n) as usual (any n; 0 is fine).
   void consume_output(std::size_t n, time_point now) noexcept;
   // Bytes queued and not yet consumed.
   std::size_t buffered_amount() const noexcept;
-  // Free spare buffers kept for reuse (call when the connection goes quiet to cut idle memory).
+  // Free buffers kept for reuse (call when the connection goes quiet to cut idle memory): the
+  // input and event buffers when everything was read, the output blocks when nothing is queued.
   void shrink_to_fit() noexcept;
 
   // ---- time --------------------------------------------------------------------------------
@@ -170,6 +196,7 @@ class connection {
 
  private:
   struct impl;
+  explicit connection(std::unique_ptr<impl> i) noexcept;
   std::unique_ptr<impl> impl_;
 };
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -26,7 +27,7 @@ struct http_head {
   int version_major = 0;
   int version_minor = 0;
   std::vector<header_field> headers;
-  std::string body;           // response only, non-101, truncated to the header limit
+  std::string body;  // response only, non-101, truncated to the header limit
 
   // First header named `name` (case-insensitive).
   std::optional<std::string_view> header(std::string_view name) const noexcept;
@@ -97,6 +98,18 @@ std::optional<handshake_failure> check_upgrade_request(const http_head& head, up
 // The failure for a head the parser refused (errc::bad_request → 400, headers_too_large → 431).
 handshake_failure parse_failure(errc ec, std::string_view detail);
 
+// Which answer the application's headers go into: accept() (101), reject(), respond().
+enum class answer_kind : std::uint8_t { upgrade, refusal, plain };
+// True when the application may add `headers` to that answer: every name a token, every value
+// valid (valid_header_value), and no name (case-insensitive) that the core writes itself or that
+// frames the message: Content-Length, Transfer-Encoding and Connection in every answer, plus
+// Upgrade, Sec-WebSocket-Accept and Sec-WebSocket-Protocol in a 101 (name the subprotocol in
+// accept_options) and Content-Type in a refusal.
+bool valid_answer_headers(answer_kind kind, std::span<const header_field> headers) noexcept;
+// True when respond() may answer with `status` and `body`: a final status 200-599 (no 1xx, which
+// is interim), and no body with 204 or 304.
+bool valid_respond(int status, std::string_view body) noexcept;
+
 // "HTTP/1.1 101 Switching Protocols" with Upgrade, Connection, Sec-WebSocket-Accept, the
 // subprotocol if any, and opts.extra_headers.
 std::string build_accept_response(std::string_view client_key, const accept_options& opts);
@@ -105,7 +118,8 @@ std::string build_accept_response(std::string_view client_key, const accept_opti
 std::string build_reject_response(int status, std::string_view reason,
                                   std::span<const header_field> extra);
 // "HTTP/1.1 <status> <phrase>" with Content-Length, Connection: close, `headers` (the caller
-// names the Content-Type), and `body` as is. For plain HTTP answers (config::plain_http).
+// names the Content-Type), and `body` as is. For plain HTTP answers (config::plain_http). A 204
+// or 304 gets neither Content-Length nor body (valid_respond() refuses a body for them).
 std::string build_http_response(int status, std::span<const header_field> headers,
                                 std::string_view body);
 // The standard reason phrase for `status` ("Bad Request", "Upgrade Required", ...).
@@ -114,7 +128,8 @@ std::string_view status_phrase(int status) noexcept;
 // ---- client ------------------------------------------------------------------------------------
 // base64 of 16 fresh random bytes; empty if the random generator failed.
 std::string make_client_key();
-// True when a header name or value may be sent: no CR, LF or NUL (and names are RFC 7230 tokens).
+// True when a header name or value may be sent: names are RFC 9110 tokens, values hold no control
+// character but HTAB (RFC 9110 §5.5: VCHAR, obs-text, SP, HTAB), so no CR, LF, NUL or DEL.
 bool valid_header_name(std::string_view name) noexcept;
 bool valid_header_value(std::string_view value) noexcept;
 // "GET <target> HTTP/1.1" with Host, Upgrade, Connection, Sec-WebSocket-Key, -Version: 13,
