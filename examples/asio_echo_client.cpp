@@ -1,18 +1,13 @@
 // asio_echo_client: the Autobahn-style client driver for a fuzzing server, on wsx::asio::client.
 //
-// Theory of operation: the fuzzing server judges a client by what it does on the connections the
-// driver opens, one at a time: /getCaseCount answers with the number of cases N as a text
-// message; /runCase?case=i&agent=A (for i = 1..N) sends traffic that the client must echo until
-// the connection closes (failures are part of some cases and are ignored); /updateReports?agent=A
-// makes the server write its report. Each connection is one client.connect() on a single-thread
-// io_context that is run until the connection's work is done, then restarted for the next one.
-// Messages are echoed whole with their own opcode.
+// Theory of operation: examples/common/conformance_driver.cpp walks the fuzzing server's cases
+// (/getCaseCount, /runCase?case=i&agent=A, /updateReports?agent=A), one connection at a time;
+// this file opens each of them: one client.connect() on a fresh single-thread io_context that is
+// run until the connection's work is done. Messages are echoed whole with their own opcode.
 //
 // usage: asio_echo_client --agent NAME [--verbose] ws://127.0.0.1:PORT
 #include <signal.h>
 
-#include <charconv>
-#include <chrono>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -21,23 +16,12 @@
 
 #include "wsx/asio/client.hpp"
 
-namespace {
+#include "common/conformance_driver.hpp"
 
-// The poll examples' limits: enough for the conformance suite's 16 MiB echoes.
-wsx::config echo_config() {
-  wsx::config cfg = wsx::asio::default_config();
-  cfg.max_message_size = 64 * 1024 * 1024;
-  cfg.max_frame_payload = 64 * 1024 * 1024;
-  cfg.max_fragments_per_message = 128 * 1024;
-  cfg.max_buffered_output = 256 * 1024 * 1024;
-  cfg.ping_interval = std::chrono::seconds(60);
-  cfg.pong_timeout = std::chrono::seconds(30);
-  return cfg;
-}
+namespace {
 
 struct driver {
   std::string base_url;  // ws://host:port without a trailing '/'
-  std::string agent;
   bool verbose = false;
 
   // Runs one connection to base_url + target until it is over; every message is echoed and the
@@ -46,7 +30,8 @@ struct driver {
     asio::io_context io(1);
     bool opened = false;
     wsx::asio::client_options opts;
-    opts.config = echo_config();
+    opts.config = wsx::asio::default_config();
+    examples::apply_conformance_limits(opts.config);
     opts.backpressure.action = wsx::backpressure::close_slow_consumer;
     opts.handlers.on_open = [&](const wsx::session_ptr&, const wsx::opened&) { opened = true; };
     opts.handlers.on_message = [&](const wsx::session_ptr& s, wsx::message_kind kind,
@@ -78,51 +63,18 @@ struct driver {
 }  // namespace
 
 int main(int argc, char** argv) {
-  driver d;
-  std::string url;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--agent" && i + 1 < argc) {
-      d.agent = argv[++i];
-    } else if (arg == "--verbose") {
-      d.verbose = true;
-    } else if (url.empty() && !arg.starts_with("-")) {
-      url = arg;
-    } else {
-      url.clear();
-      break;
-    }
-  }
-  if (url.empty() || d.agent.empty() || !url.starts_with("ws://")) {
-    std::fprintf(stderr, "usage: asio_echo_client --agent NAME [--verbose] ws://HOST:PORT\n");
+  constexpr const char* program = "asio_echo_client";
+  examples::driver_options args;
+  if (!examples::parse_driver_options(argc, argv, args) || !args.url.starts_with("ws://")) {
+    examples::print_driver_usage(program);
     return 2;
   }
-  while (url.ends_with('/')) url.pop_back();
-  d.base_url = url;
+  driver d;
+  d.base_url = args.url;
+  while (d.base_url.ends_with('/')) d.base_url.pop_back();
+  d.verbose = args.verbose;
   ::signal(SIGPIPE, SIG_IGN);  // belt and braces: wsx sends with MSG_NOSIGNAL already
-
-  std::string count_text;
-  if (!d.run("/getCaseCount", &count_text)) {
-    std::fprintf(stderr, "asio_echo_client: /getCaseCount failed\n");
-    return 1;
-  }
-  int count = 0;
-  const auto [end, ec] =
-      std::from_chars(count_text.data(), count_text.data() + count_text.size(), count);
-  if (ec != std::errc{} || end != count_text.data() + count_text.size() || count < 0) {
-    std::fprintf(stderr, "asio_echo_client: bad case count '%s'\n", count_text.c_str());
-    return 1;
-  }
-  std::printf("asio_echo_client: %d cases\n", count);
-  std::fflush(stdout);
-
-  for (int i = 1; i <= count; ++i) {
-    // A case may expect us to fail the connection: its outcome is the server's to judge.
-    d.run("/runCase?case=" + std::to_string(i) + "&agent=" + d.agent);
-  }
-  if (!d.run("/updateReports?agent=" + d.agent)) {
-    std::fprintf(stderr, "asio_echo_client: /updateReports failed\n");
-    return 1;
-  }
-  return 0;
+  return examples::run_conformance_cases(
+      program, args.agent,
+      [&d](const std::string& target, std::string* last_text) { return d.run(target, last_text); });
 }

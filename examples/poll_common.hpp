@@ -32,6 +32,8 @@
 
 #include "wsx/connection.hpp"
 
+#include "common/conformance_driver.hpp"
+
 namespace poll_example {
 
 // Owns one file descriptor; closes it on destruction.
@@ -73,17 +75,12 @@ inline void set_nodelay(int fd) noexcept {
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-// The configuration both examples use: whole messages (simplest for echo) and limits large enough
-// for the conformance suite's section 9 (16 MiB messages, 4 MiB in 64-byte fragments).
+// The configuration both examples use: whole messages (simplest for echo) and the conformance
+// suite's limits (common/conformance_driver.hpp).
 inline wsx::config echo_config() {
   wsx::config cfg;
   cfg.delivery = wsx::delivery::whole_messages;
-  cfg.max_message_size = 64 * 1024 * 1024;
-  cfg.max_frame_payload = 64 * 1024 * 1024;
-  cfg.max_fragments_per_message = 128 * 1024;
-  cfg.max_buffered_output = 256 * 1024 * 1024;
-  cfg.ping_interval = std::chrono::seconds(60);
-  cfg.pong_timeout = std::chrono::seconds(30);
+  examples::apply_conformance_limits(cfg);
   return cfg;
 }
 

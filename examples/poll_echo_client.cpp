@@ -1,24 +1,22 @@
 // poll_echo_client: the Autobahn-style client driver for a fuzzing server, over poll(2).
 //
-// Theory of operation: the fuzzing server judges a client by what it does on the connections the
-// driver opens, one at a time: /getCaseCount answers with the number of cases N as a text
-// message; /runCase?case=i&agent=A (for i = 1..N) sends traffic that the client must echo until
-// the connection closes (failures are part of some cases and are ignored); /updateReports?agent=A
-// makes the server write its report. Each connection is a blocking TCP connect, then a
-// non-blocking socket in a poll_session pumped by a single-fd poll() loop until the core lets
-// the transport close (the server's FIN arrived or the close deadline passed).
+// Theory of operation: examples/common/conformance_driver.cpp walks the fuzzing server's cases
+// (/getCaseCount, /runCase?case=i&agent=A, /updateReports?agent=A), one connection at a time;
+// this file opens each of them. A connection is a blocking TCP connect, then a non-blocking
+// socket in a poll_session pumped by a single-fd poll() loop until the core lets the transport
+// close (the server's FIN arrived or the close deadline passed). Every message is echoed.
 //
 // usage: poll_echo_client --agent NAME [--verbose] ws://127.0.0.1:PORT
 #include <netdb.h>
 #include <signal.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <string_view>
 
+#include "common/conformance_driver.hpp"
 #include "poll_common.hpp"
 
 namespace {
@@ -96,7 +94,6 @@ unique_fd connect_tcp(const endpoint& ep) {
 
 struct driver {
   endpoint ep;
-  std::string agent;
   bool verbose = false;
   wsx::config cfg = poll_example::echo_config();
 
@@ -148,49 +145,16 @@ struct driver {
 }  // namespace
 
 int main(int argc, char** argv) {
+  constexpr const char* program = "poll_echo_client";
+  examples::driver_options args;
   driver d;
-  std::string url;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--agent" && i + 1 < argc) {
-      d.agent = argv[++i];
-    } else if (arg == "--verbose") {
-      d.verbose = true;
-    } else if (url.empty() && !arg.starts_with("-")) {
-      url = arg;
-    } else {
-      url.clear();
-      break;
-    }
-  }
-  if (url.empty() || d.agent.empty() || !parse_ws_url(url, d.ep)) {
-    std::fprintf(stderr, "usage: poll_echo_client --agent NAME [--verbose] ws://HOST:PORT\n");
+  if (!examples::parse_driver_options(argc, argv, args) || !parse_ws_url(args.url, d.ep)) {
+    examples::print_driver_usage(program);
     return 2;
   }
+  d.verbose = args.verbose;
   ::signal(SIGPIPE, SIG_IGN);  // writev() on a reset socket must return EPIPE, not kill us
-
-  std::string count_text;
-  if (!d.run("/getCaseCount", &count_text)) {
-    std::fprintf(stderr, "poll_echo_client: /getCaseCount failed\n");
-    return 1;
-  }
-  int count = 0;
-  const auto [end, ec] =
-      std::from_chars(count_text.data(), count_text.data() + count_text.size(), count);
-  if (ec != std::errc{} || end != count_text.data() + count_text.size() || count < 0) {
-    std::fprintf(stderr, "poll_echo_client: bad case count '%s'\n", count_text.c_str());
-    return 1;
-  }
-  std::printf("poll_echo_client: %d cases\n", count);
-  std::fflush(stdout);
-
-  for (int i = 1; i <= count; ++i) {
-    // A case may expect us to fail the connection: its outcome is the server's to judge.
-    d.run("/runCase?case=" + std::to_string(i) + "&agent=" + d.agent);
-  }
-  if (!d.run("/updateReports?agent=" + d.agent)) {
-    std::fprintf(stderr, "poll_echo_client: /updateReports failed\n");
-    return 1;
-  }
-  return 0;
+  return examples::run_conformance_cases(
+      program, args.agent,
+      [&d](const std::string& target, std::string* last_text) { return d.run(target, last_text); });
 }

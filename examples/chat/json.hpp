@@ -1,6 +1,7 @@
 // The chat's JSON: just enough of RFC 8259 for its tiny protocol. Clients send one flat object of
 // string members ({"type":"dm","to":"bob","text":"hi"}); the server writes objects whose values
-// are strings, integers or arrays of strings, assembled with object_writer.
+// are strings, integers or arrays of strings, assembled with object_writer. Reading and string
+// escaping are wsx's strict JSON unit (wsx/common/json.hpp); this adds the chat's rules on top.
 #pragma once
 
 #include <cstdint>
@@ -11,10 +12,6 @@
 #include <vector>
 
 namespace chat::json {
-
-// Appends `s` as a JSON string literal, quotes included: '"', '\\' and control characters are
-// escaped, everything else is copied as is. `s` must be valid UTF-8 for the result to be.
-void append_quoted(std::string& out, std::string_view s);
 
 // One JSON object with string values, as it arrived: member names and decoded values in order.
 struct flat_object {
@@ -32,9 +29,9 @@ struct parse_result {
 };
 
 // Parses `text` as one JSON object whose members all have string values. Refuses anything
-// else: other value types, nesting, duplicate names, trailing bytes, bad escapes, and \u
-// escapes that are lone surrogates or NUL — so every decoded string is valid UTF-8 when `text`
-// is (the core hands over only valid UTF-8 text messages).
+// wsx::json::read_object refuses (duplicate names, trailing bytes, bad escapes, lone surrogates,
+// invalid UTF-8…), other value types ("member \"text\" must be a string at byte 17"), and \u0000
+// in names or values — so every decoded string is valid UTF-8 and free of NUL bytes.
 parse_result parse_flat_object(std::string_view text);
 
 // Builds one JSON object: writer.field("type", "room").field("id", 7).finish().

@@ -7,7 +7,8 @@
 // what the room (room.cpp) uses for presence, room broadcasts and direct messages to every
 // device of a user. At start it prints demo logins for alice, bob and carol signed with --secret
 // (or a random secret: tokens then die with the process). SIGINT/SIGTERM stop the server
-// gracefully (1001 to every session); the process exits 0 once the last connection is gone.
+// gracefully (1001 to every session); the process exits 0 once the last connection is gone
+// (examples/common/cli.cpp, shared with asio_echo_server).
 //
 // usage: chat [--host 127.0.0.1] [--port 8080] [--threads 2] [--secret S] [--ping-interval 30]
 #include <signal.h>
@@ -15,20 +16,17 @@
 #include <openssl/rand.h>
 
 #include <array>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <thread>
-#include <vector>
 
 #include <asio/io_context.hpp>
-#include <asio/signal_set.hpp>
 
 #include "wsx/asio/server.hpp"
 
+#include "common/cli.hpp"
 #include "gate.hpp"
 #include "room.hpp"
 #include "worker_pool.hpp"
@@ -36,31 +34,20 @@
 namespace {
 
 struct options {
-  std::string host = "127.0.0.1";
-  std::uint16_t port = 8080;
-  unsigned threads = 2;
+  examples::server_options server{.host = "127.0.0.1", .port = 8080, .threads = 2};
   std::string secret;
   unsigned ping_interval = 30;  // seconds; 0: no heartbeat
 };
 
-template <class T>
-bool parse_number(std::string_view text, T& out) {
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc{} && end == text.data() + text.size();
-}
-
 bool parse_options(int argc, char** argv, options& opt) {
   for (int i = 1; i < argc; ++i) {
+    const examples::option_read shared = examples::read_server_option(argc, argv, i, opt.server);
+    if (shared == examples::option_read::bad) return false;
+    if (shared == examples::option_read::read) continue;
     const std::string_view arg = argv[i];
     if (i + 1 >= argc) return false;
-    if (arg == "--host") {
-      opt.host = argv[++i];
-    } else if (arg == "--port") {
-      if (!parse_number(argv[++i], opt.port)) return false;
-    } else if (arg == "--threads") {
-      if (!parse_number(argv[++i], opt.threads) || opt.threads == 0) return false;
-    } else if (arg == "--ping-interval") {
-      if (!parse_number(argv[++i], opt.ping_interval)) return false;
+    if (arg == "--ping-interval") {
+      if (!examples::parse_number(argv[++i], opt.ping_interval)) return false;
     } else if (arg == "--secret") {
       opt.secret = argv[++i];
       if (opt.secret.empty()) return false;
@@ -123,10 +110,10 @@ int main(int argc, char** argv) {
   chat::gate gate(opt.secret, workers);
   chat::room room(*table, workers);
 
-  asio::io_context io(static_cast<int>(opt.threads));
+  asio::io_context io(static_cast<int>(opt.server.threads));
   wsx::asio::server_options so;
-  so.host = opt.host;
-  so.port = opt.port;
+  so.host = opt.server.host;
+  so.port = opt.server.port;
   so.config = chat_config(opt.ping_interval);
   so.table = table;
   so.on_upgrade = [&gate](const wsx::upgrade_context& ctx) { return gate.upgrade(ctx); };
@@ -138,18 +125,13 @@ int main(int argc, char** argv) {
                                  std::error_code) { room.left(s); };
 
   wsx::asio::server srv(io, std::move(so));
-  if (const std::error_code ec = srv.start()) {
-    std::fprintf(stderr, "chat: cannot listen on %s:%u: %s\n", opt.host.c_str(),
-                 static_cast<unsigned>(opt.port), ec.message().c_str());
-    return 1;
-  }
+  if (!examples::start_listening(srv, opt.server, "chat")) return 1;
   const asio::ip::tcp::endpoint ep = srv.local_endpoint();
-  const bool v6 = ep.address().is_v6();
-  const std::string host = (v6 ? "[" : "") + ep.address().to_string() + (v6 ? "]" : "");
   const unsigned port = ep.port();
   // A wildcard address is not something a browser can open: show the loopback one instead.
-  const std::string url_host = ep.address().is_unspecified() ? (v6 ? "[::1]" : "127.0.0.1") : host;
-  std::printf("listening on %s:%u\n", host.c_str(), port);
+  const std::string url_host = ep.address().is_unspecified()
+                                   ? (ep.address().is_v6() ? "[::1]" : "127.0.0.1")
+                                   : examples::host_text(ep.address());
   std::printf("chat page: http://%s:%u/   (demo logins below are valid for 24 h%s)\n",
               url_host.c_str(), port,
               random_key ? " and until the server restarts; --secret keeps them" : "");
@@ -159,18 +141,10 @@ int main(int argc, char** argv) {
   }
   std::fflush(stdout);
 
-  asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const std::error_code& ec, int) {
-    if (ec) return;
+  examples::run_until_stopped(io, srv, opt.server, [] {
     std::printf("chat: stopping\n");
     std::fflush(stdout);
-    srv.stop(std::chrono::seconds(2));
   });
-
-  std::vector<std::thread> threads;
-  for (unsigned i = 1; i < opt.threads; ++i) threads.emplace_back([&io] { io.run(); });
-  io.run();
-  for (std::thread& t : threads) t.join();
   // The jobs refer to `gate` and `room`: let them finish before those are destroyed.
   workers.stop();
   workers.join();

@@ -120,6 +120,7 @@ TEST(stats, text_report_names_every_counter_and_non_zero_bucket) {
   EXPECT_THAT(text, HasSubstr("closes 1\n  1  1000 normal\n"));
   EXPECT_THAT(text, HasSubstr("heartbeat_timeouts 0\n"));
   EXPECT_THAT(text, HasSubstr("write_timeouts 0\n"));
+  EXPECT_THAT(text, HasSubstr("messages_dropped 0\n"));
   EXPECT_THAT(text, Not(HasSubstr("1006")));  // zero buckets are omitted
   EXPECT_EQ(text.back(), '\n');
 }
@@ -151,3 +152,13 @@ TEST(stats, concurrent_bumps_are_exact) {
 }
 
 }  // namespace
+
+TEST(stats, dropped_messages_are_counted_and_reported) {
+  wsx::stats s;
+  s.count_message_dropped();
+  s.count_message_dropped();
+  const auto snap = s.snapshot();
+  EXPECT_EQ(snap.messages_dropped, 2u);
+  EXPECT_EQ(snap.messages_out, 0u);
+  EXPECT_THAT(wsx::to_text(snap), HasSubstr("messages_dropped 2\n"));
+}

@@ -117,21 +117,22 @@ void tcp_connection::read_input() {
     if (closed_ || lingering_ || !pump_.should_read()) return;  // resume_reading() restarts us
     std::error_code ec;
     const std::size_t n = socket_.read_some(::asio::buffer(buffer.data(), buffer.size()), ec);
+    const time_point now = clock::now();  // one clock read per read
     if (would_block(ec)) {
-      pump_.on_read_idle(clock::now());
+      pump_.on_read_idle(now);
       wait_readable();
       return;
     }
     if (ec) {  // FIN (eof) or a failure such as a reset: the core decides what it means
       read_eof_ = true;
-      pump_.on_eof(clock::now());
+      pump_.on_eof(now);
       return;
     }
-    pump_.on_input(buffer.first(n), clock::now());
+    pump_.on_input(buffer.first(n), now);
     if (n < buffer.size()) {
       // Most likely drained; if more came meanwhile, the wait completes at once.
       if (!closed_ && !lingering_ && pump_.should_read()) {
-        pump_.on_read_idle(clock::now());
+        pump_.on_read_idle(now);
         wait_readable();
       }
       return;

@@ -3,12 +3,9 @@
 // verify_hs256 runs the checks cheapest-and-least-trusting first: size and shape, strict
 // base64url of all three parts, the header (alg fixed to HS256 by us, never chosen by the
 // token), the HMAC compared in constant time, and only then the payload's claims — so attacker
-// JSON reaches the claim parser only when it carries a valid signature. The JSON reader is a
-// small strict RFC 8259 parser for one object: its top-level members are reported as decoded
-// strings or number literals, nested values are validated and skipped (depth-limited). Strings
-// must be valid UTF-8 (raw or via \u escapes, surrogates paired); duplicate top-level names are
-// refused (RFC 7519 §4). Failures carry the byte offset. This file is over the 400-line guide
-// because the reader exists only for this unit; it sits in the anonymous namespace below.
+// JSON reaches the claim parser only when it carries a valid signature. Header and payload are
+// read by the strict one-object reader of wsx/common/json.hpp, which refuses duplicate member
+// names as RFC 7519 §4 asks and quotes attacker text only through json::loggable.
 #include "wsx/common/auth.hpp"
 
 #include <openssl/crypto.h>
@@ -19,8 +16,9 @@
 #include <charconv>
 #include <climits>
 #include <cmath>
-#include <unordered_set>
 #include <utility>
+
+#include "wsx/common/json.hpp"
 
 namespace wsx::auth {
 namespace {
@@ -89,288 +87,6 @@ int hex_value(char c) noexcept {
   return -1;
 }
 
-// Attacker-supplied text quoted in a reason (logs, 401 bodies, close reasons): every byte but
-// printable ASCII becomes '?' and anything past 40 bytes is cut, so a token can neither forge
-// log lines nor flood them, and the reason stays valid UTF-8 whatever the cut.
-std::string loggable(std::string_view s) {
-  constexpr std::size_t max = 40;
-  std::string out;
-  for (const char c : s.substr(0, max)) {
-    const auto u = static_cast<unsigned char>(c);
-    out += u < 0x20 || u > 0x7E ? '?' : c;
-  }
-  if (s.size() > max) out += "...";
-  return out;
-}
-
-// ---- JSON (RFC 8259), one object deep ---------------------------------------------------------
-
-// A top-level member's value, as far as the claim checks need it.
-struct json_value {
-  enum class kind { string, number, boolean, null, object, array };
-  kind type = kind::null;
-  std::string text;  // string: decoded UTF-8; number: the literal as written
-};
-
-class json_reader {
- public:
-  static constexpr int max_depth = 32;
-
-  explicit json_reader(std::string_view in) : in_(in) {}
-
-  // Parses the whole input as one object and calls on_member(name, value) per top-level
-  // member, in order. Returns an empty string on success, else the first problem found.
-  template <class OnMember>
-  std::string read_object(OnMember&& on_member) {
-    std::unordered_set<std::string> names;
-    skip_ws();
-    if (!take('{')) return fail("expected '{'");
-    skip_ws();
-    if (!take('}')) {
-      for (;;) {
-        skip_ws();
-        std::string name;
-        if (!peek('"')) return fail("expected a member name");
-        if (!read_string(name)) return error_;
-        if (!names.insert(name).second) return fail("duplicate member \"" + loggable(name) + "\"");
-        skip_ws();
-        if (!take(':')) return fail("expected ':'");
-        skip_ws();
-        json_value v;
-        if (!read_member_value(v)) return error_;
-        on_member(name, std::move(v));
-        skip_ws();
-        if (take(',')) continue;
-        if (take('}')) break;
-        return fail("expected ',' or '}'");
-      }
-    }
-    skip_ws();
-    if (pos_ != in_.size()) return fail("trailing characters after the object");
-    return {};
-  }
-
- private:
-  bool peek(char c) const noexcept { return pos_ < in_.size() && in_[pos_] == c; }
-  bool take(char c) noexcept {
-    if (!peek(c)) return false;
-    ++pos_;
-    return true;
-  }
-  void skip_ws() noexcept {
-    while (pos_ < in_.size() &&
-           (in_[pos_] == ' ' || in_[pos_] == '\t' || in_[pos_] == '\n' || in_[pos_] == '\r')) {
-      ++pos_;
-    }
-  }
-  std::string fail(std::string what) {
-    error_ = "invalid JSON at byte " + std::to_string(pos_) + ": " + what;
-    return error_;
-  }
-  bool fail_bool(std::string what) {
-    fail(std::move(what));
-    return false;
-  }
-  unsigned char byte_at(std::size_t i) const noexcept { return static_cast<unsigned char>(in_[i]); }
-
-  bool read_member_value(json_value& v) {
-    if (pos_ >= in_.size()) return fail_bool("expected a value");
-    const char c = in_[pos_];
-    if (c == '"') {
-      v.type = json_value::kind::string;
-      return read_string(v.text);
-    }
-    if (c == '-' || (c >= '0' && c <= '9')) {
-      v.type = json_value::kind::number;
-      const std::size_t start = pos_;
-      if (!read_number()) return false;
-      v.text.assign(in_.substr(start, pos_ - start));
-      return true;
-    }
-    if (c == '{' || c == '[')
-      v.type = c == '{' ? json_value::kind::object : json_value::kind::array;
-    if (c == 't' || c == 'f') v.type = json_value::kind::boolean;
-    if (c == 'n') v.type = json_value::kind::null;
-    return skip_value(1);
-  }
-
-  // Validates and skips any value; `depth` counts the containers around it.
-  bool skip_value(int depth) {
-    if (depth > max_depth) return fail_bool("nested deeper than " + std::to_string(max_depth));
-    if (pos_ >= in_.size()) return fail_bool("expected a value");
-    const char c = in_[pos_];
-    if (c == '"') {
-      std::string scratch;
-      return read_string(scratch);
-    }
-    if (c == '-' || (c >= '0' && c <= '9')) return read_number();
-    if (c == 't') return literal("true");
-    if (c == 'f') return literal("false");
-    if (c == 'n') return literal("null");
-    if (c != '{' && c != '[') return fail_bool("expected a value");
-    const bool object = c == '{';
-    const char close = object ? '}' : ']';
-    ++pos_;
-    skip_ws();
-    if (take(close)) return true;
-    for (;;) {
-      skip_ws();
-      if (object) {
-        std::string scratch;
-        if (!peek('"')) return fail_bool("expected a member name");
-        if (!read_string(scratch)) return false;
-        skip_ws();
-        if (!take(':')) return fail_bool("expected ':'");
-        skip_ws();
-      }
-      if (!skip_value(depth + 1)) return false;
-      skip_ws();
-      if (take(',')) continue;
-      if (take(close)) return true;
-      return fail_bool(object ? "expected ',' or '}'" : "expected ',' or ']'");
-    }
-  }
-
-  bool literal(std::string_view word) {
-    if (in_.substr(pos_, word.size()) != word) return fail_bool("expected a value");
-    pos_ += word.size();
-    return true;
-  }
-
-  // RFC 8259 §6: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
-  bool read_number() {
-    const auto digit = [&] { return pos_ < in_.size() && in_[pos_] >= '0' && in_[pos_] <= '9'; };
-    const auto digits = [&] {
-      if (!digit()) return false;
-      while (digit()) ++pos_;
-      return true;
-    };
-    take('-');
-    if (take('0')) {
-      if (digit()) return fail_bool("leading zero in a number");
-    } else if (!digits()) {
-      return fail_bool("expected a digit");
-    }
-    if (take('.') && !digits()) return fail_bool("expected a digit after '.'");
-    if (take('e') || take('E')) {
-      if (!take('+')) take('-');
-      if (!digits()) return fail_bool("expected a digit in the exponent");
-    }
-    return true;
-  }
-
-  bool hex4(unsigned& out) {
-    if (in_.size() - pos_ < 4) return fail_bool("truncated \\u escape");
-    out = 0;
-    for (int i = 0; i < 4; ++i, ++pos_) {
-      const int d = hex_value(in_[pos_]);
-      if (d < 0) return fail_bool("bad hex digit in \\u escape");
-      out = (out << 4) | static_cast<unsigned>(d);
-    }
-    return true;
-  }
-
-  static void append_utf8(std::string& out, unsigned cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
-
-  // Length of the valid UTF-8 sequence at pos_ (RFC 3629 §4: no overlongs, no surrogates,
-  // at most U+10FFFF), or 0 when there is none.
-  std::size_t utf8_sequence_length() const noexcept {
-    const unsigned char b0 = byte_at(pos_);
-    std::size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // range of the second byte
-    if (b0 >= 0xC2 && b0 <= 0xDF) {
-      len = 2;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-      len = 3;
-      if (b0 == 0xE0) lo = 0xA0;
-      if (b0 == 0xED) hi = 0x9F;
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-      len = 4;
-      if (b0 == 0xF0) lo = 0x90;
-      if (b0 == 0xF4) hi = 0x8F;
-    } else {
-      return 0;
-    }
-    if (in_.size() - pos_ < len) return 0;
-    const unsigned char b1 = byte_at(pos_ + 1);
-    if (b1 < lo || b1 > hi) return 0;
-    for (std::size_t k = 2; k < len; ++k) {
-      if ((byte_at(pos_ + k) & 0xC0) != 0x80) return 0;
-    }
-    return len;
-  }
-
-  // Reads a string starting at the opening quote into `out` (decoded).
-  bool read_string(std::string& out) {
-    out.clear();
-    ++pos_;  // the opening quote
-    for (;;) {
-      if (pos_ >= in_.size()) return fail_bool("unterminated string");
-      const unsigned char c = byte_at(pos_);
-      if (c == '"') {
-        ++pos_;
-        return true;
-      }
-      if (c < 0x20) return fail_bool("control character in a string");
-      if (c >= 0x80) {
-        const std::size_t len = utf8_sequence_length();
-        if (len == 0) return fail_bool("invalid UTF-8 in a string");
-        out.append(in_.substr(pos_, len));
-        pos_ += len;
-        continue;
-      }
-      ++pos_;
-      if (c != '\\') {
-        out += static_cast<char>(c);
-        continue;
-      }
-      if (pos_ >= in_.size()) return fail_bool("unterminated string");
-      const char e = in_[pos_++];
-      // RFC 8259 §7: the two-character escapes, then \uXXXX (UTF-16, surrogates paired).
-      constexpr std::string_view simple = "\"\\/bfnrt", decoded = "\"\\/\b\f\n\r\t";
-      if (const std::size_t k = simple.find(e); k != std::string_view::npos) {
-        out += decoded[k];
-        continue;
-      }
-      if (e != 'u') {
-        --pos_;
-        return fail_bool("bad escape in a string");
-      }
-      unsigned cp = 0;
-      if (!hex4(cp)) return false;
-      if (cp >= 0xDC00 && cp <= 0xDFFF) return fail_bool("unpaired low surrogate");
-      if (cp >= 0xD800 && cp <= 0xDBFF) {
-        unsigned low = 0;
-        if (!take('\\') || !take('u')) return fail_bool("unpaired high surrogate");
-        if (!hex4(low)) return false;
-        if (low < 0xDC00 || low > 0xDFFF) return fail_bool("unpaired high surrogate");
-        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-      }
-      append_utf8(out, cp);
-    }
-  }
-
-  std::string_view in_;
-  std::size_t pos_ = 0;
-  std::string error_;
-};
-
 // ---- claims ----------------------------------------------------------------------------------
 
 enum class rounding { down, up };
@@ -421,6 +137,12 @@ bool hmac_sha256(std::string_view key, std::string_view data, std::array<unsigne
       HMAC(EVP_sha256(), key_ptr, static_cast<int>(key.size()),
            reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len);
   return r != nullptr && len == out.size();
+}
+
+// The value of member `name` of `o`, or nullptr when there is none.
+const json::value* value_of(const json::object& o, std::string_view name) noexcept {
+  const json::member* m = o.find(name);
+  return m == nullptr ? nullptr : &m->value;
 }
 
 jwt_result failure(jwt_error e, std::string reason) {
@@ -570,29 +292,26 @@ jwt_result verify_hs256(std::string_view token, std::string_view secret,
   }
 
   // 2. header: the algorithm is ours to choose (RFC 8725 §3.1), crit is unsupported.
-  std::optional<json_value> alg, typ;
-  bool has_crit = false;
-  std::string why = json_reader(decoded[0]).read_object([&](const std::string& n, json_value v) {
-    if (n == "alg") alg = std::move(v);
-    if (n == "typ") typ = std::move(v);
-    if (n == "crit") has_crit = true;
-  });
-  if (!why.empty()) return failure(jwt_error::bad_header, "header: " + why);
+  const json::read_result header = json::read_object(decoded[0]);
+  if (!header.error.empty()) return failure(jwt_error::bad_header, "header: " + header.message());
+  const json::value* alg = value_of(header.object, "alg");
+  const json::value* typ = value_of(header.object, "typ");
   if (!alg) return failure(jwt_error::bad_header, "header has no \"alg\"");
-  if (alg->type != json_value::kind::string) {
+  if (alg->type != json::kind::string) {
     return failure(jwt_error::bad_header, "header \"alg\" is not a string");
   }
   if (alg->text != "HS256") {
     return failure(jwt_error::unsupported_alg,
-                   "alg \"" + loggable(alg->text) + "\" refused: only HS256 is accepted");
+                   "alg \"" + json::loggable(alg->text) + "\" refused: only HS256 is accepted");
   }
-  if (typ && (typ->type != json_value::kind::string ||
-              !(equals_ignoring_case(typ->text, "JWT") ||
-                equals_ignoring_case(typ->text, "application/jwt")))) {
+  if (typ &&
+      (typ->type != json::kind::string || !(equals_ignoring_case(typ->text, "JWT") ||
+                                            equals_ignoring_case(typ->text, "application/jwt")))) {
     return failure(jwt_error::bad_header, "header \"typ\" is not \"JWT\"");
   }
   // RFC 7515 §4.1.11: extensions listed in "crit" must be understood; we understand none.
-  if (has_crit) return failure(jwt_error::bad_header, "header \"crit\" is not supported");
+  if (header.object.find("crit") != nullptr)
+    return failure(jwt_error::bad_header, "header \"crit\" is not supported");
 
   // 3. signature over the ASCII of "header.payload" (RFC 7515 §5.2), compared in constant time.
   if (secret.empty()) return failure(jwt_error::bad_signature, "no secret configured");
@@ -612,34 +331,30 @@ jwt_result verify_hs256(std::string_view token, std::string_view secret,
   // 4. claims (RFC 7519 §4.1).
   jwt_result r;
   r.claims.raw_payload_json = std::move(decoded[1]);
-  std::optional<json_value> sub, exp, nbf, iat;
-  why = json_reader(r.claims.raw_payload_json).read_object([&](const std::string& n, json_value v) {
-    if (n == "sub") sub = std::move(v);
-    if (n == "exp") exp = std::move(v);
-    if (n == "nbf") nbf = std::move(v);
-    if (n == "iat") iat = std::move(v);
-  });
-  if (!why.empty()) return failure(jwt_error::malformed, "payload: " + why);
+  const json::read_result payload = json::read_object(r.claims.raw_payload_json);
+  if (!payload.error.empty()) return failure(jwt_error::malformed, "payload: " + payload.message());
+  const json::value* sub = value_of(payload.object, "sub");
   struct date_claim {
     const char* name;
-    const std::optional<json_value>& value;
+    const json::value* value;
     rounding round;  // toward the stricter side: exp earlier, nbf later
     std::optional<std::int64_t>& out;
   };
-  for (const date_claim& d : {date_claim{"exp", exp, rounding::down, r.claims.exp},
-                              date_claim{"nbf", nbf, rounding::up, r.claims.nbf},
-                              date_claim{"iat", iat, rounding::down, r.claims.iat}}) {
+  for (const date_claim& d :
+       {date_claim{"exp", value_of(payload.object, "exp"), rounding::down, r.claims.exp},
+        date_claim{"nbf", value_of(payload.object, "nbf"), rounding::up, r.claims.nbf},
+        date_claim{"iat", value_of(payload.object, "iat"), rounding::down, r.claims.iat}}) {
     if (!d.value) continue;
-    if (d.value->type != json_value::kind::number) {
+    if (d.value->type != json::kind::number) {
       return failure(jwt_error::malformed, std::string(d.name) + " is not a number");
     }
     d.out = numeric_date(d.value->text, d.round);
     if (!d.out) {
-      return failure(jwt_error::malformed,
-                     std::string(d.name) + " " + loggable(d.value->text) + " is out of range");
+      return failure(jwt_error::malformed, std::string(d.name) + " " +
+                                               json::loggable(d.value->text) + " is out of range");
     }
   }
-  if (sub && sub->type == json_value::kind::string) r.claims.sub = sub->text;
+  if (sub && sub->type == json::kind::string) r.claims.sub = sub->text;
 
   const std::int64_t leeway = leeway_seconds > 0 ? leeway_seconds : 0;
   const std::string context =
@@ -656,11 +371,11 @@ jwt_result verify_hs256(std::string_view token, std::string_view secret,
     r.reason = "token not valid before " + std::to_string(*r.claims.nbf) + context;
     return r;
   }
-  if (!sub || sub->type != json_value::kind::string || sub->text.empty()) {
+  if (!sub || sub->type != json::kind::string || sub->text.empty()) {
     r.ec = make_error_code(jwt_error::missing_sub);
-    r.reason = !sub                                    ? "token has no \"sub\" claim"
-               : sub->type != json_value::kind::string ? "\"sub\" is not a string"
-                                                       : "\"sub\" is empty";
+    r.reason = !sub                              ? "token has no \"sub\" claim"
+               : sub->type != json::kind::string ? "\"sub\" is not a string"
+                                                 : "\"sub\" is empty";
     return r;
   }
   return r;

@@ -93,7 +93,9 @@ pump::pump(std::shared_ptr<pump_context> ctx, transport_io& io, std::string remo
     : ctx_(std::move(ctx)),
       io_(io),
       remote_(std::move(remote_endpoint)),
-      conn_(ctx_->side, ctx_->cfg, now),
+      // Every connection of a server shares the context's config instead of copying it.
+      conn_(connection::with_shared_config(
+          ctx_->side, std::shared_ptr<const config>(ctx_, &ctx_->cfg), now)),
       read_pause_bytes_(std::max<std::size_t>(ctx_->cfg.max_buffered_output / 4, 1)),
       connected_(ctx_->side == role::server) {}
 
@@ -243,9 +245,21 @@ bool pump::should_read() {
 }
 
 void pump::on_read_idle(time_point now) {
+  if (transport_closing_ || shrunk_) return;
+  // The first pause after the upgrade: the handshake's buffers (request, response, events) are
+  // spent. Free them now, before the next connection allocates its own: a burst of connections
+  // that then stay idle would otherwise leave a hole per connection in the heap.
+  if (!paused_since_open_ && conn_.state() == connection_state::open) {
+    paused_since_open_ = true;
+    if (!write_in_flight_ && !conn_.wants_write()) {
+      conn_.shrink_to_fit();
+      shrunk_ = true;
+      return;
+    }
+  }
   // Freeing at every pause would make a busy connection allocate its buffers again for each
   // message; wait until it has been quiet for a while (the connection's one timer says when).
-  if (transport_closing_ || shrunk_ || shrink_at_) return;
+  if (shrink_at_) return;
   shrink_at_ = now + quiet_before_shrink;
   update_timer();
 }
@@ -269,6 +283,7 @@ void pump::shrink_if_quiet(time_point now) {
 void pump::settle(time_point now) {
   if (settling_ || transport_closing_) return;
   const flag_scope in_settle(settling_);
+  settle_now_ = now;
   for (;;) {
     while (auto ev = conn_.next_event()) {
       dispatch(*ev, now);
@@ -480,9 +495,14 @@ std::error_code pump::send_shared_now(const shared_message& msg, time_point now)
   return {};
 }
 
+void pump::count_dropped() noexcept {
+  ctx_->messages_dropped.fetch_add(1, std::memory_order_relaxed);
+  if (ctx_->counters) ctx_->counters->count_message_dropped();
+}
+
 std::error_code pump::refused(std::error_code ec, time_point now) {
   if (ec != errc::output_limit) return ec;
-  ctx_->messages_dropped.fetch_add(1, std::memory_order_relaxed);
+  count_dropped();
   congested_ = true;
   if (ctx_->backpressure.action == backpressure::close_slow_consumer) {
     conn_.close(close_code::policy_violation, slow_consumer_reason, now);
@@ -493,7 +513,7 @@ std::error_code pump::refused(std::error_code ec, time_point now) {
 std::error_code pump::send(message_kind kind, bytes_view payload) {
   if (ended_.load(std::memory_order_acquire)) return errc::closed;
   if (io_.on_loop_thread()) {
-    const time_point now = clock::now();
+    const time_point now = loop_now();
     apply_mail(now);  // earlier cross-thread calls of this thread go first
     const std::error_code ec = send_now(kind, payload, now);
     after_command(now);
@@ -509,7 +529,7 @@ std::error_code pump::send_shared(const shared_message& msg) {
   if (ended_.load(std::memory_order_acquire)) return errc::closed;
   if (msg.empty()) return errc::invalid_argument;
   if (io_.on_loop_thread()) {
-    const time_point now = clock::now();
+    const time_point now = loop_now();
     apply_mail(now);
     const std::error_code ec = send_shared_now(msg, now);
     after_command(now);
@@ -525,7 +545,7 @@ std::error_code pump::ping(bytes_view payload) {
   if (ended_.load(std::memory_order_acquire)) return errc::closed;
   if (payload.size() > max_control_payload) return errc::invalid_argument;
   if (io_.on_loop_thread()) {
-    const time_point now = clock::now();
+    const time_point now = loop_now();
     apply_mail(now);
     std::error_code ec = finalized_ ? make_error_code(errc::closed) : conn_.ping(payload, now);
     if (ec) ec = refused(ec, now);
@@ -544,7 +564,7 @@ std::error_code pump::close(close_code code, std::string_view reason) {
     return errc::invalid_argument;
   }
   if (!io_.on_loop_thread()) return post(close_cmd{code, std::string(reason)}, 0);
-  const time_point now = clock::now();
+  const time_point now = loop_now();
   apply_mail(now);
   std::error_code ec;
   if (finalized_) {
@@ -591,7 +611,7 @@ std::error_code pump::admit(std::size_t bytes) {
       return {};
     }
   }
-  ctx_->messages_dropped.fetch_add(1, std::memory_order_relaxed);
+  count_dropped();
   if (ctx_->backpressure.action == backpressure::close_slow_consumer) {
     post(close_cmd{close_code::policy_violation, slow_consumer_reason}, 0);
   }

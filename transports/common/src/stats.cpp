@@ -107,6 +107,7 @@ void stats::count_messages_in(std::uint64_t n) noexcept { messages_in.fetch_add(
 void stats::count_messages_out(std::uint64_t n) noexcept { messages_out.fetch_add(n, relaxed); }
 void stats::count_bytes_in(std::uint64_t n) noexcept { bytes_in.fetch_add(n, relaxed); }
 void stats::count_bytes_out(std::uint64_t n) noexcept { bytes_out.fetch_add(n, relaxed); }
+void stats::count_message_dropped() noexcept { messages_dropped.fetch_add(1, relaxed); }
 
 stats_snapshot stats::snapshot() const noexcept {
   stats_snapshot s;
@@ -121,6 +122,7 @@ stats_snapshot stats::snapshot() const noexcept {
   copy(closes, s.closes);
   s.heartbeat_timeouts = heartbeat_timeouts.load(relaxed);
   s.write_timeouts = write_timeouts.load(relaxed);
+  s.messages_dropped = messages_dropped.load(relaxed);
   return s;
 }
 
@@ -149,6 +151,7 @@ std::string to_text(const stats_snapshot& s) {
   for (std::size_t i = 0; i < s.closes.size(); ++i) bucket(out, s.closes[i], close_name(i));
   line(out, "heartbeat_timeouts", s.heartbeat_timeouts);
   line(out, "write_timeouts", s.write_timeouts);
+  line(out, "messages_dropped", s.messages_dropped);
   return out;
 }
 

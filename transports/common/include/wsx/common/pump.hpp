@@ -254,9 +254,10 @@ class pump {
   // The read loop asks before each read. False: stop reading. When false because of
   // backpressure (the peer is not taking our output), the pump calls resume_reading() later.
   bool should_read();
-  // The read loop found no more input for now. Once the connection has stayed quiet for
-  // quiet_before_shrink, the pump frees the core's idle buffers (connection::shrink_to_fit), so
-  // an idle connection holds little memory while a busy one keeps reusing its buffers.
+  // The read loop found no more input for now. At the first such pause after the upgrade, and
+  // later once the connection has stayed quiet for quiet_before_shrink, the pump frees the
+  // core's idle buffers (connection::shrink_to_fit), so an idle connection holds little memory
+  // while a busy one keeps reusing its buffers.
   void on_read_idle(time_point now);
   static constexpr std::chrono::seconds quiet_before_shrink{1};
   // True once close_gracefully() or close_now() was called: nothing more to do for the pump.
@@ -320,11 +321,16 @@ class pump {
   std::error_code send_now(message_kind kind, bytes_view payload, time_point now);
   std::error_code send_shared_now(const shared_message& msg, time_point now);
   std::error_code refused(std::error_code ec, time_point now);
+  // The backpressure policy refused a message: count it (context and stats).
+  void count_dropped() noexcept;
   std::error_code post(command cmd, std::size_t bytes);
   std::size_t queued_size(std::size_t payload) const noexcept;
   std::error_code admit(std::size_t bytes);
   // After a command ran on the loop outside settle(): drain events, write, re-arm.
   void after_command(time_point now);
+  // The time for a command on the loop: a handler's send inside settle() reuses settle's `now`
+  // (one clock read per batch of events, not one per message).
+  time_point loop_now() const noexcept { return settling_ ? settle_now_ : clock::now(); }
 
   std::shared_ptr<pump_context> ctx_;
   transport_io& io_;
@@ -335,6 +341,7 @@ class pump {
   std::optional<time_point> armed_;      // what set_timer() was last told
   std::optional<time_point> shrink_at_;  // when to check for a quiet connection
   time_point last_activity_{};           // the last input or written output
+  time_point settle_now_{};              // the `now` of the settle() running
   std::error_code end_ec_;               // why the session ended (closed::ec)
   std::size_t read_pause_bytes_;
 
@@ -349,6 +356,7 @@ class pump {
   bool read_paused_ = false;
   bool congested_ = false;  // buffered output rose above the low-water mark (drain pending)
   bool shrunk_ = false;     // idle buffers freed, and no input since
+  bool paused_since_open_ = false;  // on_read_idle() came after the upgrade
   bool transport_closing_ = false;
 
   // Mailbox: commands from other threads, applied on the loop.

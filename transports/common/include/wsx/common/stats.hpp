@@ -44,6 +44,7 @@ struct stats_snapshot {
   std::array<std::uint64_t, stats_buckets::close_slots> closes{};
   std::uint64_t heartbeat_timeouts = 0;
   std::uint64_t write_timeouts = 0;
+  std::uint64_t messages_dropped = 0;
 
   // Sum of every rejection bucket, core and application.
   std::uint64_t handshakes_rejected_total() const noexcept;
@@ -65,6 +66,9 @@ struct stats {
   std::array<counter, stats_buckets::close_slots> closes{};
   counter heartbeat_timeouts{0};
   counter write_timeouts{0};
+  // Messages the backpressure policy refused (send returned errc::output_limit), whichever
+  // action it took (drop the message, or close the slow consumer with 1008).
+  counter messages_dropped{0};
 
   // A session opened (upgrade done). Pair every call with exactly one count_close().
   void count_open() noexcept;
@@ -83,6 +87,8 @@ struct stats {
   // Socket reads and writes that moved `n` bytes.
   void count_bytes_in(std::uint64_t n) noexcept;
   void count_bytes_out(std::uint64_t n) noexcept;
+  // The backpressure policy refused a message.
+  void count_message_dropped() noexcept;
 
   // Copies every counter; `users` is left 0 for the caller to fill.
   stats_snapshot snapshot() const noexcept;

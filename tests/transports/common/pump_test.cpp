@@ -186,6 +186,7 @@ TEST(pump, off_loop_sends_are_admitted_against_the_exact_output_limit) {
   EXPECT_EQ(accepted, 9);
   EXPECT_EQ(r.pump().buffered_amount(), 9u * 102u);
   EXPECT_EQ(r.ctx->messages_dropped.load(), 1u);
+  EXPECT_EQ(r.ctx->counters->messages_dropped.load(), 1u);
   r.io().loop_thread = true;
   r.pump().on_wake(r.now);  // into the core, then onto the (fake) wire
   EXPECT_EQ(r.pump().buffered_amount(), 0u);
