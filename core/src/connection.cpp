@@ -418,14 +418,12 @@ std::error_code connection::connect(const client_options& opts, time_point now) 
       m.state_ != connection_state::connecting)
     return errc::invalid_state;
   if (opts.host.empty() || !detail::valid_header_value(opts.host) ||
-      !detail::valid_header_value(opts.origin) || opts.target.empty() || opts.target[0] != '/' ||
-      opts.target.find_first_of(" \r\n") != std::string::npos)
+      !detail::valid_header_value(opts.origin) || !detail::valid_request_target(opts.target))
     return errc::invalid_argument;
   for (const auto& p : opts.subprotocols)
     if (p.empty() || !detail::valid_header_name(p)) return errc::invalid_argument;
-  for (const auto& h : opts.extra_headers)
-    if (!detail::valid_header_name(h.name) || !detail::valid_header_value(h.value))
-      return errc::invalid_argument;
+  if (!detail::valid_answer_headers(detail::answer_kind::request, opts.extra_headers))
+    return errc::invalid_argument;
   std::string key = detail::make_client_key();
   if (key.empty()) return errc::invalid_state;
   m.hsd_ = std::make_unique<impl::handshake_data>();

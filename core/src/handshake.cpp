@@ -272,15 +272,34 @@ bool valid_answer_headers(answer_kind kind, std::span<const header_field> header
   constexpr std::string_view upgrade[] = {"Upgrade", "Sec-WebSocket-Accept",
                                           "Sec-WebSocket-Protocol"};
   constexpr std::string_view refusal[] = {"Content-Type"};
+  // RFC 6455 §4.1 items 4-11: what the client's request states itself.
+  constexpr std::string_view request[] = {"Host",
+                                          "Upgrade",
+                                          "Sec-WebSocket-Key",
+                                          "Sec-WebSocket-Version",
+                                          "Sec-WebSocket-Protocol",
+                                          "Sec-WebSocket-Extensions",
+                                          "Origin"};
   std::span<const std::string_view> own;
   if (kind == answer_kind::upgrade) own = upgrade;
   if (kind == answer_kind::refusal) own = refusal;
+  if (kind == answer_kind::request) own = request;
   for (const auto& h : headers) {
     if (!valid_header_name(h.name) || !valid_header_value(h.value)) return false;
     for (const auto name : everywhere)
       if (ascii_iequals(h.name, name)) return false;
     for (const auto name : own)
       if (ascii_iequals(h.name, name)) return false;
+  }
+  return true;
+}
+
+bool valid_request_target(std::string_view target) noexcept {
+  // RFC 9112 §3.2: origin-form; any space or control character would break the request line.
+  if (target.empty() || target[0] != '/') return false;
+  for (const char ch : target) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (u <= 0x20 || u == 0x7f) return false;
   }
   return true;
 }

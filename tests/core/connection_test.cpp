@@ -882,6 +882,32 @@ TEST(connection, connect_refuses_control_characters_in_values) {
   EXPECT_THAT(drain_output(c, t.now()), StartsWith("GET /ws HTTP/1.1\r\n"));
 }
 
+TEST(connection, connect_refuses_headers_the_request_writes_itself) {
+  fake_clock t;
+  wsx::connection c{wsx::role::client, {}, t.now()};
+  // Each would appear twice (or offer an extension wsx cannot speak): name it in client_options.
+  for (const char* name : {"Host", "upgrade", "Connection", "Origin", "Sec-WebSocket-Key",
+                           "sec-websocket-version", "Sec-WebSocket-Protocol",
+                           "Sec-WebSocket-Extensions", "Content-Length", "Transfer-Encoding"}) {
+    const wsx::client_options opts{"example.com", "/ws", "", {}, {{name, "x"}}};
+    EXPECT_EQ(c.connect(opts, t.now()), wsx::errc::invalid_argument) << name;
+    EXPECT_EQ(c.buffered_amount(), 0u);
+    EXPECT_EQ(c.state(), wsx::connection_state::connecting);
+  }
+  // Targets: origin-form only, nothing that would break the request line.
+  for (const char* target : {"ws", "/a b", "/a\tb", "/a\x01", "/a\x7f", ""}) {
+    const wsx::client_options opts{"example.com", target, "", {}, {}};
+    EXPECT_EQ(c.connect(opts, t.now()), wsx::errc::invalid_argument) << target;
+    EXPECT_EQ(c.buffered_amount(), 0u);
+  }
+  EXPECT_FALSE(
+      c.connect({"example.com", "/ws?q=%20", "http://o", {}, {{"Cookie", "a=b"}}}, t.now()));
+  const std::string request = drain_output(c, t.now());
+  EXPECT_THAT(request, StartsWith("GET /ws?q=%20 HTTP/1.1\r\n"));
+  EXPECT_THAT(request, HasSubstr("\r\nCookie: a=b\r\n"));
+  EXPECT_THAT(request, HasSubstr("\r\nOrigin: http://o\r\n"));
+}
+
 // ---- plain HTTP and shared messages -------------------------------------------------------------
 
 TEST(connection, plain_http_get_is_reported_and_answered) {

@@ -477,6 +477,13 @@ TEST(handshake, answer_headers_may_not_restate_what_the_core_writes) {
   EXPECT_TRUE(ok(answer_kind::refusal, "Upgrade"));  // e.g. a 426 naming the protocol
   EXPECT_TRUE(ok(answer_kind::plain, "Content-Type"));
   EXPECT_TRUE(ok(answer_kind::plain, "Upgrade"));
+  // The client's request states these itself (RFC 6455 §4.1).
+  for (const char* name :
+       {"Host", "Upgrade", "Origin", "Sec-WebSocket-Key", "Sec-WebSocket-Version",
+        "Sec-WebSocket-Protocol", "sec-websocket-extensions", "Connection"})
+    EXPECT_FALSE(ok(answer_kind::request, name)) << name;
+  EXPECT_TRUE(ok(answer_kind::request, "Authorization"));
+  EXPECT_TRUE(ok(answer_kind::request, "Cookie"));
   // Names and values as valid_header_name / valid_header_value have them.
   const header_field bad_name{"X Bad", "v"};
   const header_field bad_value{"X-Bad", "a\x01b"};
@@ -726,3 +733,16 @@ RC_GTEST_PROP(handshake, only_base64_of_16_bytes_is_a_key, ()) {
 }
 
 }  // namespace
+
+TEST(handshake, request_targets_are_origin_form_without_spaces_or_controls) {
+  using wsx::detail::valid_request_target;
+  EXPECT_TRUE(valid_request_target("/"));
+  EXPECT_TRUE(valid_request_target("/chat?token=a.b.c&x=%20"));
+  EXPECT_FALSE(valid_request_target(""));
+  EXPECT_FALSE(valid_request_target("chat"));
+  EXPECT_FALSE(valid_request_target("http://example.com/"));  // absolute-form: not for upgrades
+  for (int c = 0; c <= 0x20; ++c)
+    EXPECT_FALSE(valid_request_target(std::string("/a") + static_cast<char>(c))) << c;
+  EXPECT_FALSE(valid_request_target("/a\x7f"));
+  EXPECT_TRUE(valid_request_target("/caf\xc3\xa9"));  // bytes >= 0x80 pass (percent-encode them)
+}

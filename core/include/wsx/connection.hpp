@@ -65,8 +65,7 @@ class connection {
   connection(role r, const config& cfg, time_point now);
   // The same, sharing one config between connections instead of copying it into each (a server
   // with many idle connections). `cfg` (not null) must not change while a connection uses it.
-  static connection with_shared_config(role r, std::shared_ptr<const config> cfg,
-                                       time_point now);
+  static connection with_shared_config(role r, std::shared_ptr<const config> cfg, time_point now);
   ~connection();
   connection(connection&&) noexcept;
   connection& operator=(connection&&) noexcept;
@@ -75,10 +74,12 @@ class connection {
 
   // Client only: queues the upgrade request (with a fresh random Sec-WebSocket-Key).
   // Returns errc::invalid_state on a server or when called twice, errc::invalid_argument when
-  // opts.host is empty, the target does not start with '/' or holds a space, CR or LF, a
-  // subprotocol or header name is not a token, or a header value (host and origin too) holds a
-  // control character other than HTAB (RFC 9110 §5.5: CR, LF, NUL, 0x01-0x1F, DEL). On error
-  // nothing is queued.
+  // opts.host is empty, the target does not start with '/' or holds a space or a control
+  // character, a subprotocol or header name is not a token, a header value (host and origin too)
+  // holds a control character other than HTAB (RFC 9110 §5.5: CR, LF, NUL, 0x01-0x1F, DEL), or an
+  // extra header restates what the request writes itself (Host, Upgrade, Connection, Origin,
+  // Sec-WebSocket-Key/-Version/-Protocol/-Extensions, Content-Length, Transfer-Encoding: use the
+  // fields of client_options). On error nothing is queued.
   std::error_code connect(const client_options& opts, time_point now);
 
   // ---- input -------------------------------------------------------------------------------

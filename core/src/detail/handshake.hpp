@@ -98,14 +98,20 @@ std::optional<handshake_failure> check_upgrade_request(const http_head& head, up
 // The failure for a head the parser refused (errc::bad_request → 400, headers_too_large → 431).
 handshake_failure parse_failure(errc ec, std::string_view detail);
 
-// Which answer the application's headers go into: accept() (101), reject(), respond().
-enum class answer_kind : std::uint8_t { upgrade, refusal, plain };
+// Which message the application's headers go into: accept() (101), reject(), respond(), or the
+// client's upgrade request (connect()).
+enum class answer_kind : std::uint8_t { upgrade, refusal, plain, request };
 // True when the application may add `headers` to that answer: every name a token, every value
 // valid (valid_header_value), and no name (case-insensitive) that the core writes itself or that
 // frames the message: Content-Length, Transfer-Encoding and Connection in every answer, plus
 // Upgrade, Sec-WebSocket-Accept and Sec-WebSocket-Protocol in a 101 (name the subprotocol in
-// accept_options) and Content-Type in a refusal.
+// accept_options) and Content-Type in a refusal; in a request, Host, Upgrade, Origin and the
+// Sec-WebSocket-Key/-Version/-Protocol/-Extensions headers (client_options names the ones the
+// application may choose; wsx offers no extension, so offering one by hand would break the
+// handshake).
 bool valid_answer_headers(answer_kind kind, std::span<const header_field> headers) noexcept;
+// True when `target` may be a request target: starts with '/', no space or control character.
+bool valid_request_target(std::string_view target) noexcept;
 // True when respond() may answer with `status` and `body`: a final status 200-599 (no 1xx, which
 // is interim), and no body with 204 or 304.
 bool valid_respond(int status, std::string_view body) noexcept;
