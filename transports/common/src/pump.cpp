@@ -237,11 +237,7 @@ void pump::on_read_idle(time_point now) {
   // that then stay idle would otherwise leave a hole per connection in the heap.
   if (!paused_since_open_ && conn_.state() == connection_state::open) {
     paused_since_open_ = true;
-    if (!write_in_flight_ && !conn_.wants_write()) {
-      conn_.shrink_to_fit();
-      shrunk_ = true;
-      return;
-    }
+    if (shrink_now()) return;
   }
   // Freeing at every pause would make a busy connection allocate its buffers again for each
   // message; wait until it has been quiet for a while (the connection's one timer says when).
@@ -256,11 +252,16 @@ void pump::shrink_if_quiet(time_point now) {
     shrink_at_ = last_activity_ + quiet_before_shrink;  // busy meanwhile: look again later
     return;
   }
-  if (write_in_flight_ || conn_.wants_write()) return;  // the next read pause tries again
+  shrink_now();  // when output is still going out, the next read pause tries again
+}
+
+bool pump::shrink_now() {
+  if (write_in_flight_ || conn_.wants_write()) return false;
   conn_.shrink_to_fit();
   shrunk_ = true;
   std::lock_guard lock(mail_mutex_);
   if (mail_.empty()) std::vector<command>().swap(mail_);
+  return true;
 }
 
 // ---- the settle loop

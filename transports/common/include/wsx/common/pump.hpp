@@ -311,6 +311,8 @@ class pump {
   bool flush(time_point now);
   void update_timer();
   void shrink_if_quiet(time_point now);
+  // Frees the core's idle buffers and the mailbox's, unless output is still going out (false).
+  bool shrink_now();
   void begin_close();
   // Publishes the core's buffered amount for other threads; `left_mailbox` bytes of reserved
   // mailbox payload have just moved into the core.
