@@ -5,10 +5,11 @@
 // number of appends until consume() drops those bytes. A small append bumps the tail's `end`;
 // when the tail lacks room a new block starts: a recycled one, or a fresh one of
 // max(block_size, n). Consumed standard-size blocks go to a pool of this thread (oversized ones
-// are freed), shared by every queue the thread runs, and when the queue empties its tail block
-// stays with offsets reset, so a steady send/consume rhythm allocates nothing while an idle
-// connection keeps no spare block of its own. The pool is a cache of memory, nothing more: a
-// block freed on one thread may be taken on another.
+// are freed), shared by every queue the thread runs, the tail included when the queue empties:
+// a steady send/consume rhythm allocates nothing, an idle connection keeps no spare block of
+// its own, and a thread serving many connections in turn writes each one's output into the
+// same block, still in cache from the previous one. The pool is a cache of memory, nothing
+// more: a block freed on one thread may be taken on another.
 #include "detail/output_queue.hpp"
 
 #include <algorithm>
@@ -59,10 +60,6 @@ void output_queue::append_shared(bytes_view bytes, std::shared_ptr<const void> o
     blocks_.reserve(std::max<std::size_t>(4, 2 * blocks_.size()));
     ranges_.reserve(std::min(max_ranges, blocks_.capacity()));
   }
-  if (!blocks_.empty() && blocks_.back().begin == blocks_.back().end) {
-    recycle(std::move(blocks_.back()));
-    blocks_.pop_back();
-  }
   // capacity == end: an external block never takes appended bytes.
   block b;
   b.owner = std::move(owner);
@@ -100,11 +97,6 @@ std::span<std::byte> output_queue::append_to_new_block(std::size_t n) {
   if (blocks_.size() == blocks_.capacity()) {
     blocks_.reserve(std::max<std::size_t>(4, 2 * blocks_.size()));
     ranges_.reserve(std::min(max_ranges, blocks_.capacity()));
-  }
-  // An empty tail holds no bytes anyone can see; it is only in the way.
-  if (!blocks_.empty() && blocks_.back().begin == blocks_.back().end) {
-    recycle(std::move(blocks_.back()));
-    blocks_.pop_back();
   }
   block b;
   b.capacity = std::max(block_size, n);
@@ -144,16 +136,6 @@ void output_queue::consume(std::size_t n) noexcept {
     ++it;
   }
   if (it != blocks_.end()) it->begin += n;
-  if (it == blocks_.end() && it != blocks_.begin()) {
-    // Everything went: keep a standard-size tail for the next append, offsets reset.
-    --it;
-    if (!it->ext && it->capacity == block_size) {
-      it->begin = 0;
-      it->end = 0;
-    } else {
-      ++it;
-    }
-  }
   for (auto drained = blocks_.begin(); drained != it; ++drained) recycle(std::move(*drained));
   blocks_.erase(blocks_.begin(), it);
 }

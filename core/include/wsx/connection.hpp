@@ -174,7 +174,8 @@ class connection {
   // Bytes queued and not yet consumed.
   std::size_t buffered_amount() const noexcept;
   // Free buffers kept for reuse (call when the connection goes quiet to cut idle memory): the
-  // input and event buffers when everything was read, the output blocks when nothing is queued.
+  // input and event buffers when everything was read, the output's block list when nothing is
+  // queued (the blocks themselves go back to a per-thread pool as soon as they are consumed).
   void shrink_to_fit() noexcept;
 
   // ---- time --------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 // The connection's output: a queue of fixed blocks that bytes are appended to and consumed from.
 // Appending never moves bytes already in the queue, so ranges handed to writev()/async_write()
-// stay valid while more frames are appended. Blocks are recycled (the tail stays with the queue,
-// the rest go to a small per-thread pool), so steady-state sending does not allocate, and an idle
-// queue holds no spare of its own.
+// stay valid while more frames are appended. Consumed blocks, the last one included, go to a
+// small per-thread pool, so steady-state sending does not allocate, a queue that has sent
+// everything holds no block, and connections served in turn reuse the same, cache-warm block.
 #pragma once
 
 #include <cstddef>
@@ -39,7 +39,7 @@ class output_queue {
   void drop_all() noexcept;
   std::size_t size() const noexcept { return size_; }
   bool empty() const noexcept { return size_ == 0; }
-  // When the queue is empty, gives its blocks back (the tail to the thread's pool).
+  // When the queue is empty, frees the block list's own storage too.
   void shrink_to_fit() noexcept;
 
  private:
@@ -56,8 +56,8 @@ class output_queue {
   void recycle(block&& b) noexcept;
   void release_dropped() noexcept { dropped_.reset(); }
 
-  // In queue order. Only the last (tail) block may be empty; consumed blocks are erased from the
-  // front, which moves block handles but never the bytes they own.
+  // In queue order. Consumed blocks are erased from the front, which moves block handles but
+  // never the bytes they own.
   std::vector<block> blocks_;
   std::unique_ptr<std::vector<block>> dropped_;  // drop_all()'s blocks, until the next consume()
   std::size_t size_ = 0;

@@ -27,6 +27,7 @@
 #include <asio/ssl/stream.hpp>
 #include <asio/strand.hpp>
 
+#include "read_lease.hpp"
 #include "wsx/common/pump.hpp"
 
 namespace wsx::asio::detail {
@@ -139,10 +140,11 @@ class connection : public transport_io, public std::enable_shared_from_this<conn
   pump pump_;
 };
 
-// Plain TCP: readiness-based. Reads wait for readability, then read_some() into the thread's
-// buffer; writes are a non-blocking gather write of every pending range, and only when the
-// socket is full do they wait for writability. No buffer of the core is ever lent to Asio
-// across a handler, so the core may drop its output (a write deadline) at any moment.
+// Plain TCP. Reads: an idle connection waits for readability, then read_some() into the
+// thread's buffer; a busy one keeps an asynchronous read posted into a leased buffer
+// (read_lease.hpp). Writes are a non-blocking gather write of every pending range, and only
+// when the socket is full do they wait for writability. No buffer of the core is ever lent to
+// Asio across a handler, so the core may drop its output (a write deadline) at any moment.
 class tcp_connection final : public connection {
  public:
   tcp_connection(socket_type socket, const connection_params& p);
@@ -150,6 +152,7 @@ class tcp_connection final : public connection {
   write_result write(const output_view& out) override;
   void resume_reading() override;
   void close_gracefully() override;
+  void release_idle_buffers() override;
 
  private:
   void begin_server() override;
@@ -159,12 +162,24 @@ class tcp_connection final : public connection {
   bool prepare_socket();
   void wait_readable();
   void on_readable(const std::error_code& ec);
+  void on_leased_read(const std::error_code& ec, std::size_t n);
+  void take_rest_of_batch();
+  // Hands the pump the last bytes of a read batch, then waits for more (unless the pump says
+  // stop). `in_lease`: they came from a leased read that did not fill the lease.
+  void end_of_batch(std::span<const std::byte> in, bool in_lease);
+  // The wait or read failed (the peer's FIN, a reset): the end of the peer's stream.
+  void on_read_failed();
   void read_input();
   void drain_lingering();
 
   socket_type socket_;
-  bool read_waiting_ = false;   // an async_wait(read) or a posted read continuation is pending
-  bool in_read_input_ = false;  // read_input() is on the stack
+  read_lease lease_;  // while the connection is busy
+  bool read_waiting_ = false;  // an async_wait(read), a leased read or a posted continuation
+  bool leased_read_out_ = false;  // that pending operation is a read into lease_
+  bool return_lease_ = false;     // cancelled the leased read to give the lease back
+  bool small_reads_ = false;      // the last batch of messages fitted in a lease: wait with one
+  bool write_waiting_ = false;    // an async_wait(write) is pending
+  bool in_read_input_ = false;    // read_input() is on the stack
   bool read_eof_ = false;
 };
 

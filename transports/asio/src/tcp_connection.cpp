@@ -6,6 +6,14 @@
 // pump says stop (backpressure, or the end). An idle connection therefore owns no read buffer,
 // only its pending wait. A short read tells the pump the connection may be going quiet.
 //
+// Each async_wait costs an epoll_ctl (Asio re-arms the socket for every readiness wait), so once
+// messages flow (pump::past_handshake) a woken connection borrows a read_lease and waits with
+// async_read_some into it instead: Asio tries that read at once only when the last one filled
+// its buffer, and otherwise queues it without a system call. A full lease continues in the read
+// loop above. When the pump finds the connection quiet it calls release_idle_buffers(): the
+// posted read is cancelled, and its completion returns the lease and goes back to async_wait.
+// The lease is never returned while Asio may still write into it.
+//
 // Writing: write() is one non-blocking gather write (sendmsg with up to 64 ranges) straight from
 // the core's output queue; when the kernel takes less than everything, async_wait(wait_write) is
 // the one operation in flight, and its completion makes the pump write again. The ranges are
@@ -15,6 +23,7 @@
 // Closing: after the closing handshake, shutdown(SHUT_WR) and read-and-discard until the peer's
 // FIN or the linger deadline, then close — closing with unread input would send a reset that can
 // destroy the close frame before the peer reads it.
+#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -78,32 +87,124 @@ void tcp_connection::close_socket() noexcept {
 void tcp_connection::wait_readable() {
   if (read_waiting_ || closed_ || read_eof_) return;
   read_waiting_ = true;
+  auto self = std::static_pointer_cast<tcp_connection>(this->self());
+  if (small_reads_ && !lingering_) {
+    if (!lease_) lease_ = read_lease::acquire();
+    if (lease_) {
+      leased_read_out_ = true;
+      socket_.async_read_some(
+          ::asio::buffer(lease_.data(), read_lease::size),
+          [self](const std::error_code& ec, std::size_t n) { self->on_leased_read(ec, n); });
+      return;
+    }
+  }
   socket_.async_wait(socket_type::wait_read,
-                     [self = std::static_pointer_cast<tcp_connection>(self())](
-                         const std::error_code& ec) { self->on_readable(ec); });
+                     [self](const std::error_code& ec) { self->on_readable(ec); });
 }
 
 void tcp_connection::resume_reading() {
   if (!in_read_input_) wait_readable();  // a running read loop carries on by itself
 }
 
+void tcp_connection::release_idle_buffers() {
+  small_reads_ = false;  // the next wait is a plain one
+  if (!lease_) return;
+  if (!leased_read_out_) {
+    lease_.reset();
+    return;
+  }
+  // Asio owns the buffer until the read completes. Cancelling also ends a pending write wait,
+  // so not while one is out (the pump shrinks only when nothing is being written).
+  if (write_waiting_ || return_lease_) return;
+  return_lease_ = true;
+  std::error_code ignored;
+  socket_.cancel(ignored);
+}
+
+void tcp_connection::on_read_failed() {
+  read_eof_ = true;
+  if (lingering_) {
+    close_now();
+  } else {
+    pump_.on_eof(clock::now());
+  }
+}
+
 void tcp_connection::on_readable(const std::error_code& ec) {
   read_waiting_ = false;
   if (closed_) return;
-  if (ec) {  // the wait itself failed: treat it as the end of the peer's stream
-    read_eof_ = true;
-    if (lingering_) {
-      close_now();
-    } else {
-      pump_.on_eof(clock::now());
-    }
-    return;
-  }
-  if (lingering_) {
+  if (ec) {
+    on_read_failed();
+  } else if (lingering_) {
     drain_lingering();
   } else {
     read_input();
   }
+}
+
+void tcp_connection::on_leased_read(const std::error_code& ec, std::size_t n) {
+  read_waiting_ = false;
+  leased_read_out_ = false;
+  const bool returning = std::exchange(return_lease_, false);
+  if (closed_) {
+    lease_.reset();
+  } else if (returning && ec == ::asio::error::operation_aborted) {
+    lease_.reset();
+    wait_readable();  // quiet: back to waiting without a buffer
+  } else if (ec) {
+    on_read_failed();
+  } else if (lingering_) {
+    drain_lingering();  // what was read is discarded
+  } else if (n == read_lease::size) {
+    take_rest_of_batch();
+  } else {
+    end_of_batch(std::span<const std::byte>(lease_.data(), n), true);
+  }
+}
+
+void tcp_connection::take_rest_of_batch() {
+  // More is probably waiting: read it now and hand the pump one batch, as a read into the
+  // thread's buffer would (one settle, one write for all of its replies). Batches this big
+  // wait without the lease from now on.
+  small_reads_ = false;
+  const std::span<std::byte> buffer = thread_read_buffer();
+  std::memcpy(buffer.data(), lease_.data(), read_lease::size);
+  const std::span<std::byte> rest = buffer.subspan(read_lease::size);
+  std::error_code ec;
+  const std::size_t n = socket_.read_some(::asio::buffer(rest.data(), rest.size()), ec);
+  if (ec && !would_block(ec)) {  // the peer's FIN or a failure, right after its last bytes
+    const time_point now = clock::now();
+    pump_.on_input(buffer.first(read_lease::size), now);
+    read_eof_ = true;
+    if (!closed_) pump_.on_eof(now);
+  } else if (!ec && n == rest.size()) {
+    pump_.on_input(buffer, clock::now());
+    read_input();  // still more
+  } else {
+    end_of_batch(buffer.first(read_lease::size + (ec ? 0 : n)), false);
+  }
+}
+
+void tcp_connection::end_of_batch(std::span<const std::byte> in, bool in_lease) {
+  const time_point now = clock::now();
+  const bool messages = pump_.past_handshake();  // not the upgrade request
+  pump_.on_input(in, now);
+  if (closed_ || lingering_ || !pump_.should_read()) return;  // resume_reading() restarts us
+  if (!in_lease) small_reads_ = messages && in.size() < read_lease::size;
+  pump_.on_read_idle(now);
+  // Read again only after the handlers already queued on this thread have run: by then a peer
+  // that answers quickly often has, and the first attempt takes its bytes at once instead of
+  // failing and waiting for epoll to report them.
+  read_waiting_ = true;
+  ::asio::post(strand_, [self = std::static_pointer_cast<tcp_connection>(self())] {
+    self->read_waiting_ = false;
+    if (self->closed_) return;
+    if (self->small_reads_ || self->lingering_) {
+      self->wait_readable();  // the leased read's first attempt is the read
+    } else {
+      self->read_input();
+    }
+  });
 }
 
 void tcp_connection::read_input() {
@@ -128,15 +229,12 @@ void tcp_connection::read_input() {
       pump_.on_eof(now);
       return;
     }
-    pump_.on_input(buffer.first(n), now);
     if (n < buffer.size()) {
       // Most likely drained; if more came meanwhile, the wait completes at once.
-      if (!closed_ && !lingering_ && pump_.should_read()) {
-        pump_.on_read_idle(now);
-        wait_readable();
-      }
+      end_of_batch(buffer.first(n), false);
       return;
     }
+    pump_.on_input(buffer, now);
   }
   read_waiting_ = true;
   ::asio::post(strand_, [self = std::static_pointer_cast<tcp_connection>(self())] {
@@ -161,9 +259,11 @@ write_result tcp_connection::write(const output_view& out) {
   if (ec && !would_block(ec)) return {0, false, ec};
   if (!ec && n == out.total_bytes()) return {n, false, {}};
   // The socket is full: wait until it takes more.
+  write_waiting_ = true;
   socket_.async_wait(
       socket_type::wait_write,
       [self = std::static_pointer_cast<tcp_connection>(self())](const std::error_code& wec) {
+        self->write_waiting_ = false;
         if (self->closed_) return;
         self->pump_.on_write_complete(0, wec, clock::now());
       });

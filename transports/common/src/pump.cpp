@@ -258,6 +258,7 @@ void pump::shrink_if_quiet(time_point now) {
 bool pump::shrink_now() {
   if (write_in_flight_ || conn_.wants_write()) return false;
   conn_.shrink_to_fit();
+  io_.release_idle_buffers();
   shrunk_ = true;
   std::lock_guard lock(mail_mutex_);
   if (mail_.empty()) std::vector<command>().swap(mail_);

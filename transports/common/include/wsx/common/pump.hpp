@@ -205,6 +205,9 @@ class transport_io {
   // From any thread: make the loop call pump::on_wake(now) soon. The pump calls it at most once
   // until on_wake runs.
   virtual void wake() = 0;
+  // The connection has gone quiet (the pump just freed the core's idle buffers): give back any
+  // buffer the transport keeps only for busy connections. Optional.
+  virtual void release_idle_buffers() {}
 
  protected:
   ~transport_io() = default;
@@ -260,6 +263,9 @@ class pump {
   // while a busy one keeps reusing its buffers.
   void on_read_idle(time_point now);
   static constexpr std::chrono::seconds quiet_before_shrink{1};
+  // True once the upgrade is done and its buffers were freed (the first on_read_idle() after
+  // it): input from here on is messages.
+  bool past_handshake() const noexcept { return paused_since_open_; }
   // True once close_gracefully() or close_now() was called: nothing more to do for the pump.
   bool finished() const noexcept { return transport_closing_; }
 
