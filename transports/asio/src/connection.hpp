@@ -167,6 +167,9 @@ class tcp_connection final : public connection {
   // Hands the pump the last bytes of a read batch, then waits for more (unless the pump says
   // stop). `in_lease`: they came from a leased read that did not fill the lease.
   void end_of_batch(std::span<const std::byte> in, bool in_lease);
+  // Continues reading (or draining, when lingering) from a post, after the handlers queued on
+  // this thread.
+  void read_later();
   // The wait or read failed (the peer's FIN, a reset): the end of the peer's stream.
   void on_read_failed();
   void read_input();

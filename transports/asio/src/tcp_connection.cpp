@@ -6,13 +6,16 @@
 // pump says stop (backpressure, or the end). An idle connection therefore owns no read buffer,
 // only its pending wait. A short read tells the pump the connection may be going quiet.
 //
-// Each async_wait costs an epoll_ctl (Asio re-arms the socket for every readiness wait), so once
-// messages flow (pump::past_handshake) a woken connection borrows a read_lease and waits with
-// async_read_some into it instead: Asio tries that read at once only when the last one filled
-// its buffer, and otherwise queues it without a system call. A full lease continues in the read
-// loop above. When the pump finds the connection quiet it calls release_idle_buffers(): the
-// posted read is cancelled, and its completion returns the lease and goes back to async_wait.
-// The lease is never returned while Asio may still write into it.
+// Each async_wait costs an epoll_ctl (Asio re-arms the socket for every readiness wait). So once
+// messages flow (pump::past_handshake) and a batch fits in a read_lease, the connection borrows
+// one and waits with async_read_some into it instead, which Asio first attempts at once. Every
+// next read is posted behind the handlers already queued on the thread (read_later): with many
+// connections the peer has usually answered by then, and that first attempt takes its bytes
+// without epoll. A full lease is followed by a read into the thread's buffer, so the pump still
+// gets one batch; bigger batches go back to readiness waits. When the pump finds the connection
+// quiet it calls release_idle_buffers(): the posted read is cancelled, and its completion
+// returns the lease and goes back to async_wait. The lease is never returned while Asio may
+// still write into it.
 //
 // Writing: write() is one non-blocking gather write (sendmsg with up to 64 ranges) straight from
 // the core's output queue; when the kernel takes less than everything, async_wait(wait_write) is
@@ -192,14 +195,19 @@ void tcp_connection::end_of_batch(std::span<const std::byte> in, bool in_lease) 
   if (closed_ || lingering_ || !pump_.should_read()) return;  // resume_reading() restarts us
   if (!in_lease) small_reads_ = messages && in.size() < read_lease::size;
   pump_.on_read_idle(now);
-  // Read again only after the handlers already queued on this thread have run: by then a peer
-  // that answers quickly often has, and the first attempt takes its bytes at once instead of
-  // failing and waiting for epoll to report them.
+  // Only after the handlers already queued on this thread have run: by then a peer that answers
+  // quickly often has, and the first attempt takes its bytes instead of waiting for epoll.
+  read_later();
+}
+
+void tcp_connection::read_later() {
   read_waiting_ = true;
   ::asio::post(strand_, [self = std::static_pointer_cast<tcp_connection>(self())] {
     self->read_waiting_ = false;
     if (self->closed_) return;
-    if (self->small_reads_ || self->lingering_) {
+    if (self->lingering_) {
+      self->drain_lingering();
+    } else if (self->small_reads_) {
       self->wait_readable();  // the leased read's first attempt is the read
     } else {
       self->read_input();
@@ -236,16 +244,8 @@ void tcp_connection::read_input() {
     }
     pump_.on_input(buffer, now);
   }
-  read_waiting_ = true;
-  ::asio::post(strand_, [self = std::static_pointer_cast<tcp_connection>(self())] {
-    self->read_waiting_ = false;
-    if (self->closed_) return;
-    if (self->lingering_) {
-      self->drain_lingering();
-    } else {
-      self->read_input();
-    }
-  });
+  small_reads_ = false;  // 16 full buffers: not a small batch
+  read_later();          // let other connections run first
 }
 
 // ---- writing ------------------------------------------------------------------------------------
@@ -302,11 +302,7 @@ void tcp_connection::drain_lingering() {
       return;
     }
   }
-  read_waiting_ = true;
-  ::asio::post(strand_, [self = std::static_pointer_cast<tcp_connection>(self())] {
-    self->read_waiting_ = false;
-    if (!self->closed_) self->drain_lingering();
-  });
+  read_later();
 }
 
 }  // namespace wsx::asio::detail
