@@ -174,10 +174,12 @@ class tcp_connection final : public connection {
   void on_read_failed();
   void read_input();
   void drain_lingering();
+  // One non-blocking write of `out`'s ranges; bytes taken, or 0 with `ec` set.
+  std::size_t write_ranges(const output_view& out, std::error_code& ec);
 
   socket_type socket_;
-  read_lease lease_;  // while the connection is busy
-  bool read_waiting_ = false;  // an async_wait(read), a leased read or a posted continuation
+  read_lease lease_;              // while the connection is busy
+  bool read_waiting_ = false;     // an async_wait(read), a leased read or a posted continuation
   bool leased_read_out_ = false;  // that pending operation is a read into lease_
   bool return_lease_ = false;     // cancelled the leased read to give the lease back
   bool small_reads_ = false;      // the last batch of messages fitted in a lease: wait with one

@@ -17,11 +17,11 @@
 // returns the lease and goes back to async_wait. The lease is never returned while Asio may
 // still write into it.
 //
-// Writing: write() is one non-blocking gather write (sendmsg with up to 64 ranges) straight from
-// the core's output queue; when the kernel takes less than everything, async_wait(wait_write) is
-// the one operation in flight, and its completion makes the pump write again. The ranges are
-// copied into a thread-local vector for the call only: nothing of the core's is held by Asio
-// between handlers.
+// Writing: write() is one non-blocking gather write (sendmsg with up to 64 ranges; send for a
+// single range) straight from the core's output queue; when the kernel takes less than
+// everything, async_wait(wait_write) is the one operation in flight, and its completion makes
+// the pump write again. The ranges are copied into a thread-local vector for the call only:
+// nothing of the core's is held by Asio between handlers.
 //
 // Closing: after the closing handshake, shutdown(SHUT_WR) and read-and-discard until the peer's
 // FIN or the linger deadline, then close — closing with unread input would send a reset that can
@@ -250,12 +250,19 @@ void tcp_connection::read_input() {
 
 // ---- writing ------------------------------------------------------------------------------------
 
-write_result tcp_connection::write(const output_view& out) {
+std::size_t tcp_connection::write_ranges(const output_view& out, std::error_code& ec) {
+  if (out.size() == 1) {  // send(2): no message header or iovec for the kernel to copy in
+    return socket_.write_some(::asio::const_buffer(out[0].data(), out[0].size()), ec);
+  }
   thread_local std::vector<::asio::const_buffer> gather;
   gather.clear();
   for (const bytes_view& range : out) gather.emplace_back(range.data(), range.size());
+  return socket_.write_some(gather, ec);
+}
+
+write_result tcp_connection::write(const output_view& out) {
   std::error_code ec;
-  const std::size_t n = socket_.write_some(gather, ec);
+  const std::size_t n = write_ranges(out, ec);
   if (ec && !would_block(ec)) return {0, false, ec};
   if (!ec && n == out.total_bytes()) return {n, false, {}};
   // The socket is full: wait until it takes more.
