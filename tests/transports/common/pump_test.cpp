@@ -101,6 +101,16 @@ struct rig {
       peer.consume_output(out.total_bytes(), now);
     }
   }
+  // Everything the peer has queued, as one read would bring it.
+  std::string peer_output() {
+    std::string wire;
+    for (;;) {
+      const wsx::output_view out = peer.pending_output();
+      if (out.total_bytes() == 0) return wire;
+      for (const wsx::bytes_view& r : out) wire.append(wsx::as_string(r));
+      peer.consume_output(out.total_bytes(), now);
+    }
+  }
   // Pump → peer: what the fake socket took.
   void deliver_to_peer() {
     peer.receive(wsx::as_bytes(io().wire), now);
@@ -263,6 +273,42 @@ TEST(pump, a_peer_close_ends_the_session_once_and_closes_gracefully) {
   r.peer.receive_eof(r.now);
   r.drain_peer();
   EXPECT_EQ(r.peer.state(), wsx::connection_state::closed);
+}
+
+// Messages in and out reach the shared stats once per batch; every exit of a batch publishes.
+TEST(pump, counts_every_message_of_a_batch_including_one_that_ends_the_session) {
+  auto ctx = rig::make_context();
+  std::uint64_t in_seen_by_handler = 0;
+  ctx->handlers.on_message = [&](const wsx::session_ptr& s, wsx::message_kind kind,
+                                 wsx::bytes_view payload) {
+    in_seen_by_handler = ctx->counters->messages_in.load();
+    ASSERT_FALSE(s->send(kind, payload));  // an echo, queued inside the batch
+  };
+  rig r(ctx);
+  for (int i = 0; i < 50; ++i) {
+    const std::string text = std::to_string(i);
+    ASSERT_FALSE(r.peer.send(wsx::opcode::text, wsx::as_bytes(text), true, r.now));
+  }
+  r.pump().on_input(wsx::as_bytes(r.peer_output()), r.now);  // all 50 frames in one read
+  EXPECT_EQ(in_seen_by_handler, 0u);  // published when the batch ended, not per message
+  EXPECT_EQ(r.ctx->counters->messages_in.load(), 50u);
+  EXPECT_EQ(r.ctx->counters->messages_out.load(), 50u);
+  r.deliver_to_peer();
+  EXPECT_EQ(r.drain_peer().size(), 50u);
+
+  // A send on the loop outside any batch is counted at once.
+  ASSERT_FALSE(send_text(r.pump(), "alone"));
+  EXPECT_EQ(r.ctx->counters->messages_out.load(), 51u);
+
+  // Three messages and the close frame in one read: the batch that ends the session is counted.
+  for (const char* text : {"a", "b", "c"}) {
+    ASSERT_FALSE(r.peer.send(wsx::opcode::text, wsx::as_bytes(std::string(text)), true, r.now));
+  }
+  r.peer.close(wsx::close_code::normal, "bye", r.now);
+  r.pump().on_input(wsx::as_bytes(r.peer_output()), r.now);
+  EXPECT_EQ(r.ctx->counters->messages_in.load(), 53u);
+  EXPECT_EQ(r.ctx->counters->messages_out.load(), 54u);
+  EXPECT_EQ(r.ctx->table->session_count(), 0u);
 }
 
 }  // namespace

@@ -37,6 +37,27 @@ class flag_scope {
 
 }  // namespace
 
+struct pump::publish_on_exit {
+  pump& p;
+  ~publish_on_exit() { p.publish_counts(); }
+};
+
+void pump::publish_counts() noexcept {
+  stats* const counters = ctx_->counters.get();
+  if (counters == nullptr) return;
+  if (unpublished_in_ != 0) counters->count_messages_in(std::exchange(unpublished_in_, 0));
+  if (unpublished_out_ != 0) counters->count_messages_out(std::exchange(unpublished_out_, 0));
+}
+
+void pump::count_message_out() noexcept {
+  if (!ctx_->counters) return;
+  if (settling_) {
+    ++unpublished_out_;  // published when the settle ends
+  } else {
+    ctx_->counters->count_messages_out();
+  }
+}
+
 // ---- upgrade decisions -------------------------------------------------------------------------
 
 upgrade_decision upgrade_decision::accept(std::string user_id, std::string subprotocol,
@@ -213,6 +234,7 @@ void pump::abort(time_point now) {
   {
     // Handlers may call back in: they only queue, nothing is written or closed from there.
     const flag_scope in_settle(settling_);
+    const publish_on_exit publish{*this};
     while (auto ev = conn_.next_event()) dispatch(*ev, now);
   }
   if (!finalized_) finalize(close_code::abnormal, "connection dropped", errc::eof_without_close);
@@ -271,6 +293,7 @@ bool pump::shrink_now() {
 void pump::settle(time_point now) {
   if (settling_ || transport_closing_) return;
   const flag_scope in_settle(settling_);
+  const publish_on_exit publish{*this};
   settle_now_ = now;
   for (;;) {
     while (auto ev = conn_.next_event()) {
@@ -392,10 +415,10 @@ void pump::dispatch(event& ev, time_point now) {
     if (ctx_->side == role::client && h.on_connect_error && handle_)
       h.on_connect_error(handle_, *rej);
   } else if (const auto* m = std::get_if<message>(&ev)) {
-    if (counters != nullptr) counters->count_messages_in();
+    if (counters != nullptr) ++unpublished_in_;  // dispatch() runs inside a settle
     if (h.on_message && !finalized_) h.on_message(handle_, m->kind, m->payload);
   } else if (const auto* c = std::get_if<message_chunk>(&ev)) {
-    if (counters != nullptr && c->last) counters->count_messages_in();
+    if (counters != nullptr && c->last) ++unpublished_in_;
     if (h.on_chunk && !finalized_) h.on_chunk(handle_, *c);
   } else if (const auto* ping = std::get_if<ping_received>(&ev)) {
     if (h.on_ping && !finalized_) h.on_ping(handle_, ping->payload);

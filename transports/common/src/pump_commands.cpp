@@ -33,7 +33,7 @@ std::error_code pump::send_now(message_kind kind, bytes_view payload, time_point
   if (finalized_) return errc::closed;
   const std::error_code ec = conn_.send(opcode_of(kind), payload, true, now);
   if (ec) return refused(ec, now);
-  if (ctx_->counters) ctx_->counters->count_messages_out();
+  count_message_out();
   return {};
 }
 
@@ -46,7 +46,7 @@ std::error_code pump::send_shared_now(const shared_message& msg, time_point now)
   }
   const std::error_code ec = conn_.send_shared(msg, now);
   if (ec) return refused(ec, now);
-  if (ctx_->counters) ctx_->counters->count_messages_out();
+  count_message_out();
   return {};
 }
 

@@ -331,6 +331,11 @@ class pump {
   std::error_code refused(std::error_code ec, time_point now);
   // The backpressure policy refused a message: count it (context and stats).
   void count_dropped() noexcept;
+  // Messages in and out go to the shared stats once per settle, not one atomic add each: inside
+  // a settle they are counted in unpublished_*, which the outermost settle publishes on exit.
+  void count_message_out() noexcept;
+  void publish_counts() noexcept;
+  struct publish_on_exit;  // publish_counts() when a settle ends, also when a handler throws
   std::error_code post(command cmd, std::size_t bytes);
   std::size_t queued_size(std::size_t payload) const noexcept;
   std::error_code admit(std::size_t bytes);
@@ -352,6 +357,8 @@ class pump {
   time_point settle_now_{};              // the `now` of the settle() running
   std::error_code end_ec_;               // why the session ended (closed::ec)
   std::size_t read_pause_bytes_;
+  std::uint32_t unpublished_in_ = 0;   // messages received during the settle running
+  std::uint32_t unpublished_out_ = 0;  // messages queued during the settle running
 
   bool started_ = false;
   bool settling_ = false;
@@ -362,8 +369,8 @@ class pump {
   bool write_in_flight_ = false;
   bool write_failed_ = false;
   bool read_paused_ = false;
-  bool congested_ = false;  // buffered output rose above the low-water mark (drain pending)
-  bool shrunk_ = false;     // idle buffers freed, and no input since
+  bool congested_ = false;          // buffered output rose above the low-water mark (drain pending)
+  bool shrunk_ = false;             // idle buffers freed, and no input since
   bool paused_since_open_ = false;  // on_read_idle() came after the upgrade
   bool transport_closing_ = false;
 
