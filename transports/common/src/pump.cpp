@@ -20,26 +20,23 @@
 #include <utility>
 
 namespace wsx {
-namespace {
 
-// Raises a flag for a scope and restores it on the way out, also when a handler throws.
-class flag_scope {
+// Marks a settle (or abort's event drain) for its scope, also when a handler throws; the
+// outermost one publishes the messages counted meanwhile on the way out.
+class pump::settle_scope {
  public:
-  explicit flag_scope(bool& flag) noexcept : flag_(flag), was_(std::exchange(flag, true)) {}
-  ~flag_scope() { flag_ = was_; }
-  flag_scope(const flag_scope&) = delete;
-  flag_scope& operator=(const flag_scope&) = delete;
+  explicit settle_scope(pump& p) noexcept : p_(p), outer_(!std::exchange(p.settling_, true)) {}
+  ~settle_scope() {
+    if (!outer_) return;
+    p_.publish_counts();
+    p_.settling_ = false;
+  }
+  settle_scope(const settle_scope&) = delete;
+  settle_scope& operator=(const settle_scope&) = delete;
 
  private:
-  bool& flag_;
-  bool was_;
-};
-
-}  // namespace
-
-struct pump::publish_on_exit {
-  pump& p;
-  ~publish_on_exit() { p.publish_counts(); }
+  pump& p_;
+  bool outer_;
 };
 
 void pump::publish_counts() noexcept {
@@ -233,8 +230,7 @@ void pump::abort(time_point now) {
   conn_.receive_eof(now);
   {
     // Handlers may call back in: they only queue, nothing is written or closed from there.
-    const flag_scope in_settle(settling_);
-    const publish_on_exit publish{*this};
+    const settle_scope in_settle(*this);
     while (auto ev = conn_.next_event()) dispatch(*ev, now);
   }
   if (!finalized_) finalize(close_code::abnormal, "connection dropped", errc::eof_without_close);
@@ -292,8 +288,7 @@ bool pump::shrink_now() {
 
 void pump::settle(time_point now) {
   if (settling_ || transport_closing_) return;
-  const flag_scope in_settle(settling_);
-  const publish_on_exit publish{*this};
+  const settle_scope in_settle(*this);
   settle_now_ = now;
   for (;;) {
     while (auto ev = conn_.next_event()) {

@@ -335,7 +335,7 @@ class pump {
   // a settle they are counted in unpublished_*, which the outermost settle publishes on exit.
   void count_message_out() noexcept;
   void publish_counts() noexcept;
-  struct publish_on_exit;  // publish_counts() when a settle ends, also when a handler throws
+  class settle_scope;  // raises settling_; the outermost one calls publish_counts() on exit
   std::error_code post(command cmd, std::size_t bytes);
   std::size_t queued_size(std::size_t payload) const noexcept;
   std::error_code admit(std::size_t bytes);
