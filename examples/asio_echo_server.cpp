@@ -1,12 +1,14 @@
 // asio_echo_server: a WebSocket echo server on wsx::asio::server.
 //
-// Theory of operation: one io_context run by --threads threads; the server accepts every upgrade
-// and sends each whole message back with its own opcode. An echo that would exceed the output
-// limit closes the connection with 1008 (backpressure::close_slow_consumer), as the poll example
-// does. SIGINT/SIGTERM start a graceful stop (1001 to every session, 2 s grace); when the last
-// connection is gone the io_context runs out of work, the threads return and the process exits 0
-// (examples/common/cli.cpp). The message limits are the conformance suite's, as in the poll
-// example (examples/common/conformance_driver.hpp). With --tls-cert/--tls-key it serves wss://.
+// Theory of operation: one io_context run by --threads threads (with one, the connections use the
+// io_context's executor instead of a strand each: server_options::single_threaded); the server
+// accepts every upgrade and sends each whole message back with its own opcode. An echo that would
+// exceed the output limit closes the connection with 1008 (backpressure::close_slow_consumer), as
+// the poll example does. SIGINT/SIGTERM start a graceful stop (1001 to every session, 2 s grace);
+// when the last connection is gone the io_context runs out of work, the threads return and the
+// process exits 0 (examples/common/cli.cpp). The message limits are the conformance suite's, as
+// in the poll example (examples/common/conformance_driver.hpp). With --tls-cert/--tls-key it
+// serves wss://.
 //
 // usage: asio_echo_server [--host 127.0.0.1] [--port 0] [--threads 1]
 //                         [--tls-cert FILE --tls-key FILE] [--verbose]
@@ -86,6 +88,7 @@ int main(int argc, char** argv) {
   wsx::asio::server_options so;
   so.host = opt.server.host;
   so.port = opt.server.port;
+  so.single_threaded = opt.server.threads == 1;  // no strand per connection
   so.config = wsx::asio::default_config();
   examples::apply_conformance_limits(so.config);
   so.backpressure.action = wsx::backpressure::close_slow_consumer;

@@ -114,6 +114,7 @@ int main(int argc, char** argv) {
   wsx::asio::server_options so;
   so.host = opt.server.host;
   so.port = opt.server.port;
+  so.single_threaded = opt.server.threads == 1;
   so.config = chat_config(opt.ping_interval);
   so.table = table;
   so.on_upgrade = [&gate](const wsx::upgrade_context& ctx) { return gate.upgrade(ctx); };

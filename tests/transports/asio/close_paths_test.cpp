@@ -6,6 +6,7 @@
 #include <future>
 #include <mutex>
 #include <string>
+#include <tuple>
 
 #include "asio_test_support.hpp"
 #include "wsx/asio/server.hpp"
@@ -46,11 +47,13 @@ const expectation cases[] = {
     {path::local_close, "local_close", wsx::close_code::normal, {}},
 };
 
-class close_path : public ::testing::TestWithParam<expectation> {};
+// Each path with a strand per connection (two loop threads) and with single_threaded (one).
+class close_path : public ::testing::TestWithParam<std::tuple<expectation, bool>> {};
 
 TEST_P(close_path, erases_from_the_table_and_fires_the_close_handler_once) {
-  const expectation& want = GetParam();
-  io_threads threads(2);
+  const expectation& want = std::get<0>(GetParam());
+  const bool single_threaded = std::get<1>(GetParam());
+  io_threads threads(single_threaded ? 1 : 2);
 
   std::mutex mutex;
   wsx::session_ptr session;
@@ -60,6 +63,7 @@ TEST_P(close_path, erases_from_the_table_and_fires_the_close_handler_once) {
   bool in_table_at_close = true;
 
   wsx::asio::server_options so;
+  so.single_threaded = single_threaded;
   so.config.ping_interval = want.how == path::heartbeat_timeout ? 100ms : wsx::duration::zero();
   so.config.pong_timeout = 200ms;
   so.config.write_timeout = want.how == path::write_timeout ? 300ms : std::chrono::seconds(30);
@@ -159,9 +163,11 @@ TEST_P(close_path, erases_from_the_table_and_fires_the_close_handler_once) {
   EXPECT_EQ(stopped.get_future().wait_for(20s), std::future_status::ready);
 }
 
-INSTANTIATE_TEST_SUITE_P(asio, close_path, ::testing::ValuesIn(cases),
-                         [](const ::testing::TestParamInfo<expectation>& param_info) {
-                           return std::string(param_info.param.name);
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    asio, close_path, ::testing::Combine(::testing::ValuesIn(cases), ::testing::Bool()),
+    [](const ::testing::TestParamInfo<std::tuple<expectation, bool>>& param_info) {
+      return std::string(std::get<0>(param_info.param).name) +
+             (std::get<1>(param_info.param) ? "_single_threaded" : "");
+    });
 
 }  // namespace

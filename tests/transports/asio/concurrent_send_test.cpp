@@ -81,15 +81,25 @@ void hammer(const wsx::session_ptr& s) {
 
 enum class direction { server_to_client, client_to_server };
 
-class concurrent_send : public ::testing::TestWithParam<direction> {};
+// Which session the threads send into, and how the server runs: a strand per connection on an
+// io_context of four threads, or (single_threaded) the io_context's executor on one thread, where
+// every send comes from a thread that is not the loop's.
+struct send_case {
+  direction dir;
+  bool single_threaded;
+};
+
+class concurrent_send : public ::testing::TestWithParam<send_case> {};
 
 TEST_P(concurrent_send, every_message_arrives_once_whole_and_in_per_thread_order) {
-  io_threads threads(4);
+  const direction dir = GetParam().dir;
+  io_threads threads(GetParam().single_threaded ? 1 : 4);
   inbox server_inbox;
   inbox client_inbox;
   std::promise<wsx::session_ptr> server_session;
 
   wsx::asio::server_options so;
+  so.single_threaded = GetParam().single_threaded;
   so.handlers.on_open = [&](const wsx::session_ptr& s, const wsx::opened&) {
     server_session.set_value(s);
   };
@@ -115,8 +125,8 @@ TEST_P(concurrent_send, every_message_arrives_once_whole_and_in_per_thread_order
   ASSERT_EQ(server_future.wait_for(20s), std::future_status::ready);
   wsx::session_ptr server_side = server_future.get();
 
-  inbox& target = GetParam() == direction::server_to_client ? client_inbox : server_inbox;
-  hammer(GetParam() == direction::server_to_client ? server_side : client_session);
+  inbox& target = dir == direction::server_to_client ? client_inbox : server_inbox;
+  hammer(dir == direction::server_to_client ? server_side : client_session);
   ASSERT_TRUE(wait_until([&] { return target.size() >= total; }, 120s)) << target.size();
   {
     std::lock_guard lock(target.mutex);
@@ -133,12 +143,15 @@ TEST_P(concurrent_send, every_message_arrives_once_whole_and_in_per_thread_order
 }
 
 INSTANTIATE_TEST_SUITE_P(asio, concurrent_send,
-                         ::testing::Values(direction::server_to_client,
-                                           direction::client_to_server),
-                         [](const ::testing::TestParamInfo<direction>& param_info) {
-                           return param_info.param == direction::server_to_client
-                                      ? "server_to_client"
-                                      : "client_to_server";
+                         ::testing::Values(send_case{direction::server_to_client, false},
+                                           send_case{direction::client_to_server, false},
+                                           send_case{direction::server_to_client, true}),
+                         [](const ::testing::TestParamInfo<send_case>& param_info) {
+                           const send_case& c = param_info.param;
+                           return std::string(c.dir == direction::server_to_client
+                                                  ? "server_to_client"
+                                                  : "client_to_server") +
+                                  (c.single_threaded ? "_single_threaded" : "");
                          });
 
 }  // namespace

@@ -355,23 +355,28 @@ TEST(asio_client, close_before_open_cancels_the_attempt) {
 }
 
 TEST(asio_server, stop_closes_sessions_with_1001_and_lets_run_return) {
-  asio::io_context io;
-  wsx::asio::server_options so = echo_options();
-  wsx::asio::server srv(io, std::move(so));
-  ASSERT_FALSE(srv.start());
-  recorder r;
-  wsx::asio::client_options co;
-  r.attach(co.handlers);
-  co.handlers.on_open = [&](const wsx::session_ptr&, const wsx::opened&) {
-    srv.stop(2s, [] {});  // from the client's strand: any thread may stop the server
-  };
-  wsx::asio::client cli(io, std::move(co));
-  cli.connect(url_of(srv));
-  io.run();  // returns: every connection is gone and nothing else is pending
-  EXPECT_EQ(r.closes, 1);
-  EXPECT_EQ(r.last_code, wsx::close_code::going_away);
-  EXPECT_EQ(srv.connection_count(), 0u);
-  EXPECT_EQ(srv.table().session_count(), 0u);
+  // The test's thread runs the io_context: with a strand per connection, and single_threaded.
+  for (const bool single_threaded : {false, true}) {
+    SCOPED_TRACE(single_threaded ? "single_threaded" : "strand");
+    asio::io_context io;
+    wsx::asio::server_options so = echo_options();
+    so.single_threaded = single_threaded;
+    wsx::asio::server srv(io, std::move(so));
+    ASSERT_FALSE(srv.start());
+    recorder r;
+    wsx::asio::client_options co;
+    r.attach(co.handlers);
+    co.handlers.on_open = [&](const wsx::session_ptr&, const wsx::opened&) {
+      srv.stop(2s, [] {});  // from the client's strand: any thread may stop the server
+    };
+    wsx::asio::client cli(io, std::move(co));
+    cli.connect(url_of(srv));
+    io.run();  // returns: every connection is gone and nothing else is pending
+    EXPECT_EQ(r.closes, 1);
+    EXPECT_EQ(r.last_code, wsx::close_code::going_away);
+    EXPECT_EQ(srv.connection_count(), 0u);
+    EXPECT_EQ(srv.table().session_count(), 0u);
+  }
 }
 
 }  // namespace

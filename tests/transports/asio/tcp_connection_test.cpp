@@ -21,13 +21,17 @@ using wsx::test::io_threads;
 using wsx::test::peer;
 using wsx::test::wait_until;
 
-class tcp_connection_test : public ::testing::Test {
+// Parameter: server_options::single_threaded (one loop thread, no strand) or not (two, a
+// strand per connection): the read loop is the same code instantiated for either executor.
+class tcp_connection_test : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     lent_before_ = read_lease_pool().lent;
     wsx::asio::server_options o;
-    o.handlers.on_message = [](const wsx::session_ptr& s, wsx::message_kind k,
-                               wsx::bytes_view d) { s->send(k, d); };
+    o.single_threaded = GetParam();
+    o.handlers.on_message = [](const wsx::session_ptr& s, wsx::message_kind k, wsx::bytes_view d) {
+      s->send(k, d);
+    };
     o.handlers.on_close = [this](const wsx::session_ptr&, wsx::close_code, std::string_view,
                                  std::error_code) { ++closes_; };
     srv_.emplace(io_.io(), std::move(o));
@@ -56,7 +60,7 @@ class tcp_connection_test : public ::testing::Test {
 
   std::size_t lent_before_ = 0;
   std::atomic<int> closes_{0};
-  io_threads io_{2};
+  io_threads io_{GetParam() ? 1u : 2u};
   std::optional<wsx::asio::server> srv_;
 };
 
@@ -66,7 +70,7 @@ std::string text_for_frame_of(std::size_t frame_bytes) {
   return std::string(frame_bytes - header, 'x');
 }
 
-TEST_F(tcp_connection_test, every_size_around_the_lease_comes_back_whole_and_in_order) {
+TEST_P(tcp_connection_test, every_size_around_the_lease_comes_back_whole_and_in_order) {
   peer p(port());
   ASSERT_TRUE(p.pump_until([&] { return p.opened; }));
   std::vector<std::string> one_by_one;
@@ -85,14 +89,14 @@ TEST_F(tcp_connection_test, every_size_around_the_lease_comes_back_whole_and_in_
   EXPECT_TRUE(echoes(p, {text_for_frame_of(read_lease::size)}));
 }
 
-TEST_F(tcp_connection_test, an_idle_connection_holds_no_lease) {
+TEST_P(tcp_connection_test, an_idle_connection_holds_no_lease) {
   peer p(port());
   ASSERT_TRUE(p.pump_until([&] { return p.opened; }));
   p.pump_until([] { return false; }, 200ms);  // the upgrade is done; nothing else comes
   EXPECT_EQ(lent(), 0u);
 }
 
-TEST_F(tcp_connection_test, a_quiet_connection_returns_its_lease_and_reads_on) {
+TEST_P(tcp_connection_test, a_quiet_connection_returns_its_lease_and_reads_on) {
   peer p(port());
   ASSERT_TRUE(p.pump_until([&] { return p.opened; }));
   ASSERT_TRUE(echoes(p, {"one"}));
@@ -108,7 +112,7 @@ TEST_F(tcp_connection_test, a_quiet_connection_returns_its_lease_and_reads_on) {
   EXPECT_EQ(closes_.load(), 0);
 }
 
-TEST_F(tcp_connection_test, a_peer_that_vanishes_during_a_leased_read_ends_the_session_once) {
+TEST_P(tcp_connection_test, a_peer_that_vanishes_during_a_leased_read_ends_the_session_once) {
   peer fin(port());
   peer rst(port());
   ASSERT_TRUE(fin.pump_until([&] { return fin.opened; }));
@@ -124,7 +128,7 @@ TEST_F(tcp_connection_test, a_peer_that_vanishes_during_a_leased_read_ends_the_s
   EXPECT_EQ(closes_.load(), 2);
 }
 
-TEST_F(tcp_connection_test, a_closing_handshake_during_a_leased_read_completes) {
+TEST_P(tcp_connection_test, a_closing_handshake_during_a_leased_read_completes) {
   peer p(port());
   ASSERT_TRUE(p.pump_until([&] { return p.opened; }));
   ASSERT_TRUE(echoes(p, {"x"}) && echoes(p, {"y"}));
@@ -134,5 +138,10 @@ TEST_F(tcp_connection_test, a_closing_handshake_during_a_leased_read_completes) 
   EXPECT_EQ(p.close_frame, wsx::close_code::normal);
   EXPECT_TRUE(wait_until([&] { return closes_.load() == 1 && lent() == 0; }));
 }
+
+INSTANTIATE_TEST_SUITE_P(asio, tcp_connection_test, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& param_info) {
+                           return param_info.param ? "single_threaded" : "strand";
+                         });
 
 }  // namespace

@@ -173,6 +173,40 @@ TEST_F(tls, wss_echo_with_the_certificate_trusted_by_name_and_by_ip) {
   }
 }
 
+// The same echo with server_options::single_threaded: the TLS connection on the io_context's
+// executor, one loop thread, the client's connection on its strand beside it.
+TEST(tls_single_threaded, wss_echo_without_a_strand_per_connection) {
+  const pem_pair pem = make_self_signed("DNS:localhost,IP:127.0.0.1");
+  ASSERT_FALSE(pem.cert.empty());
+  io_threads threads(1);
+  wsx::asio::server_options so;
+  so.single_threaded = true;
+  so.tls = server_context(pem);
+  so.handlers.on_message = [](const wsx::session_ptr& s, wsx::message_kind k, wsx::bytes_view d) {
+    s->send(k, d);
+  };
+  wsx::asio::server srv(threads.io(), std::move(so));
+  ASSERT_FALSE(srv.start());
+  outcome o;
+  wsx::asio::client_options co;
+  co.tls = trusting_context(pem);
+  o.attach(co);
+  wsx::asio::client cli(threads.io(), std::move(co));
+  cli.connect("wss://localhost:" + std::to_string(srv.local_endpoint().port()) + "/");
+  ASSERT_TRUE(wait_until([&] { return o.close_count() == 1; }));
+  {
+    std::lock_guard lock(o.mutex);
+    EXPECT_FALSE(o.error.has_value()) << o.error->reason;
+    ASSERT_EQ(o.echoed.size(), 2u);
+    EXPECT_EQ(o.echoed[0], "over tls");
+    EXPECT_EQ(o.echoed[1], std::string(100'000, 's'));
+  }
+  std::promise<void> stopped;
+  srv.stop(2s, [&] { stopped.set_value(); });
+  EXPECT_EQ(stopped.get_future().wait_for(20s), std::future_status::ready);
+  EXPECT_TRUE(wait_until([] { return wsx::asio::live_sessions() == 0; }));
+}
+
 TEST_F(tls, ca_file_option_trusts_the_certificate) {
   const std::string path = ::testing::TempDir() + "wsx_tls_test_ca.pem";
   std::ofstream(path) << pem_.cert;

@@ -27,10 +27,13 @@ using wsx::test::wait_until;
 constexpr int connections = 1000;
 constexpr int users = 100;
 
-TEST(vanishing_peers, table_empties_sessions_die_and_descriptors_return) {
+// Parameter: server_options::single_threaded (one loop thread) or a strand per connection (two).
+class vanishing_peers : public ::testing::TestWithParam<bool> {};
+
+TEST_P(vanishing_peers, table_empties_sessions_die_and_descriptors_return) {
   ASSERT_GE(wsx::test::raise_fd_limit(4 * connections + 256), 2 * connections + 128u)
       << "RLIMIT_NOFILE too low for this test";
-  io_threads threads(2);
+  io_threads threads(GetParam() ? 1 : 2);
 
   std::mutex mutex;
   std::vector<std::weak_ptr<wsx::session>> sessions;  // every session the server opened
@@ -38,6 +41,7 @@ TEST(vanishing_peers, table_empties_sessions_die_and_descriptors_return) {
   int close_calls = 0;
 
   wsx::asio::server_options so;
+  so.single_threaded = GetParam();
   so.config.ping_interval = 200ms;
   so.config.pong_timeout = 300ms;
   so.linger = 300ms;
@@ -133,5 +137,10 @@ TEST(vanishing_peers, table_empties_sessions_die_and_descriptors_return) {
   srv.stop(1s, [&] { stopped.set_value(); });
   EXPECT_EQ(stopped.get_future().wait_for(20s), std::future_status::ready);
 }
+
+INSTANTIATE_TEST_SUITE_P(asio, vanishing_peers, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& param_info) {
+                           return param_info.param ? "single_threaded" : "strand";
+                         });
 
 }  // namespace

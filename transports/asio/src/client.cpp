@@ -86,14 +86,17 @@ session_ptr client::connect(std::string_view url) {
     if (!tls) parsed.reset();
   }
 
-  detail::connection_params p{
+  using detail::strand_type;
+  detail::connection_params<strand_type> p{
       ::asio::make_strand(state_->io), state_->ctx, {}, state_->linger, nullptr, 0};
   p.remote = parsed ? parsed->authority : std::string(url);
-  std::shared_ptr<detail::connection> c;
+  using socket_type = detail::io_types<strand_type>::socket;
+  std::shared_ptr<detail::connection_entry> c;
   if (tls) {
-    c = std::make_shared<detail::tls_connection>(detail::socket_type(p.strand), std::move(tls), p);
+    c = std::make_shared<detail::tls_connection<strand_type>>(socket_type(p.executor),
+                                                              std::move(tls), p);
   } else {
-    c = std::make_shared<detail::tcp_connection>(detail::socket_type(p.strand), p);
+    c = std::make_shared<detail::tcp_connection<strand_type>>(socket_type(p.executor), p);
   }
   if (!parsed) return c->start_client_failed(ec, std::move(error));
 

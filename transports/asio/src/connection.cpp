@@ -30,51 +30,59 @@ std::span<std::byte> thread_read_buffer() {
   return {buffer.get(), read_buffer_size};
 }
 
-connection::connection(const connection_params& p)
-    : strand_(p.strand),
-      timer_(p.strand),
+template <class Executor>
+connection<Executor>::connection(const connection_params<Executor>& p)
+    : executor_(p.executor),
+      timer_(p.executor),
       owner_(p.owner),
       serial_(p.serial),
       linger_(p.linger),
       pump_(p.ctx, *this, p.remote, clock::now()) {}
 
-connection::~connection() {
+template <class Executor>
+connection<Executor>::~connection() {
   // The socket closes with its object; the owner must still hear of it (RAII: an io_context
   // destroyed with this connection's handlers pending never ran close_now()).
   if (!closed_ && owner_) owner_->connection_finished(serial_);
 }
 
-void connection::start_server() {
-  pump_.start(std::shared_ptr<pump>(shared_from_this(), &pump_));
-  ::asio::post(strand_, [self = self()] { self->begin_server(); });
+template <class Executor>
+void connection<Executor>::start_server() {
+  pump_.start(std::shared_ptr<pump>(this->shared_from_this(), &pump_));
+  ::asio::post(executor_, [self = self()] { self->begin_server(); });
 }
 
-std::shared_ptr<session> connection::start_client(client_target target) {
-  pump_.start(std::shared_ptr<pump>(shared_from_this(), &pump_));
+template <class Executor>
+std::shared_ptr<session> connection<Executor>::start_client(client_target target) {
+  pump_.start(std::shared_ptr<pump>(this->shared_from_this(), &pump_));
   std::shared_ptr<session> handle = pump_.handle();
-  ::asio::post(strand_, [self = self(), t = std::move(target)]() mutable {
+  ::asio::post(executor_, [self = self(), t = std::move(target)]() mutable {
     self->begin_client(std::move(t));
   });
   return handle;
 }
 
-std::shared_ptr<session> connection::start_client_failed(std::error_code ec, std::string reason) {
-  pump_.start(std::shared_ptr<pump>(shared_from_this(), &pump_));
+template <class Executor>
+std::shared_ptr<session> connection<Executor>::start_client_failed(std::error_code ec,
+                                                                   std::string reason) {
+  pump_.start(std::shared_ptr<pump>(this->shared_from_this(), &pump_));
   std::shared_ptr<session> handle = pump_.handle();
-  ::asio::post(strand_, [self = self(), ec, r = std::move(reason)]() mutable {
+  ::asio::post(executor_, [self = self(), ec, r = std::move(reason)]() mutable {
     self->pump_.on_connect_failed(ec, std::move(r), clock::now());
   });
   return handle;
 }
 
-void connection::post_shutdown() {
-  ::asio::post(strand_, [self = self()] {
+template <class Executor>
+void connection<Executor>::post_shutdown() {
+  ::asio::post(executor_, [self = self()] {
     if (!self->closed_) self->pump_.shutdown(clock::now());
   });
 }
 
-void connection::post_abort() {
-  ::asio::post(strand_, [self = self()] {
+template <class Executor>
+void connection<Executor>::post_abort() {
+  ::asio::post(executor_, [self = self()] {
     if (self->closed_) return;
     if (self->pump_.finished()) {
       self->close_now();  // lingering: stop waiting for the peer
@@ -84,13 +92,15 @@ void connection::post_abort() {
   });
 }
 
-void connection::wake() {
-  ::asio::post(strand_, [self = self()] {
+template <class Executor>
+void connection<Executor>::wake() {
+  ::asio::post(executor_, [self = self()] {
     if (!self->closed_) self->pump_.on_wake(clock::now());
   });
 }
 
-void connection::set_timer(std::optional<time_point> at) {
+template <class Executor>
+void connection<Executor>::set_timer(std::optional<time_point> at) {
   timer_target_ = at;
   if (closed_) return;
   if (!at) {
@@ -107,7 +117,8 @@ void connection::set_timer(std::optional<time_point> at) {
   arm_timer(*at);
 }
 
-void connection::arm_timer(time_point at) {
+template <class Executor>
+void connection<Executor>::arm_timer(time_point at) {
   timer_expiry_ = at;
   timer_.expires_at(at);  // cancels an outstanding wait; its completion is of an old generation
   timer_waiting_ = true;
@@ -116,7 +127,8 @@ void connection::arm_timer(time_point at) {
       [self = self(), generation](const std::error_code& ec) { self->on_timer(ec, generation); });
 }
 
-void connection::on_timer(const std::error_code& ec, std::uint32_t generation) {
+template <class Executor>
+void connection<Executor>::on_timer(const std::error_code& ec, std::uint32_t generation) {
   if (generation != timer_generation_) return;
   timer_waiting_ = false;
   if (ec || closed_) return;
@@ -134,15 +146,17 @@ void connection::on_timer(const std::error_code& ec, std::uint32_t generation) {
   pump_.on_timer(now);
 }
 
-void connection::begin_linger() {
+template <class Executor>
+void connection<Executor>::begin_linger() {
   lingering_ = true;
   timer_target_.reset();
   arm_timer(clock::now() + std::chrono::duration_cast<clock::duration>(linger_));
 }
 
-void connection::connect_socket(socket_type& socket, client_target target,
-                                std::function<void(client_target)> connected) {
-  resolver_ = std::make_unique<resolver_type>(strand_);
+template <class Executor>
+void connection<Executor>::connect_socket(socket_type& socket, client_target target,
+                                          std::function<void(client_target)> connected) {
+  resolver_ = std::make_unique<typename io_types<Executor>::resolver>(executor_);
   // Copies: `target` moves into the handler, and argument order is unspecified.
   const std::string host = target.host;
   const std::string port = target.port;
@@ -176,7 +190,8 @@ void connection::connect_socket(socket_type& socket, client_target target,
       });
 }
 
-void connection::close_now() {
+template <class Executor>
+void connection<Executor>::close_now() {
   if (closed_) return;
   closed_ = true;
   lingering_ = false;
@@ -187,5 +202,8 @@ void connection::close_now() {
   close_socket();
   if (owner_) owner_->connection_finished(serial_);
 }
+
+template class connection<strand_type>;
+template class connection<io_executor>;
 
 }  // namespace wsx::asio::detail

@@ -1,11 +1,21 @@
-// One TCP (or TLS) connection of the Asio transport: the socket, the strand, the one timer, and
-// the wsx::pump that does everything else. Internal to transports/asio.
+// One TCP (or TLS) connection of the Asio transport: the socket, the executor, the one timer,
+// and the wsx::pump that does everything else. Internal to transports/asio.
 //
 // `connection` is the part TCP and TLS share: it implements the transport_io calls that only
-// need the strand and the timer (set_timer, wake, on_loop_thread, close_now) and the lingering
+// need the executor and the timer (set_timer, wake, on_loop_thread, close_now) and the lingering
 // close's deadline. tcp_connection and tls_connection add reading, writing and closing their
 // kind of socket. Every handler holds a shared_ptr to the connection, so it lives exactly as
 // long as some operation is outstanding (or a session handle has it locked for a moment).
+//
+// The three are templates over the executor everything of one connection runs on:
+// - strand_type, a strand of its own (the default; any number of threads may run the
+//   io_context);
+// - io_executor, the io_context's executor itself, when the application promises to run the
+//   io_context on one thread (server_options::single_threaded). Every completion then runs
+//   straight from the scheduler instead of taking a second trip through the strand's queue, and
+//   the connection holds no strand state.
+// Both are instantiated in the .cpp files; connection_entry is what the server and the client
+// hold without knowing which.
 #pragma once
 
 #include <chrono>
@@ -33,14 +43,21 @@
 namespace wsx::asio::detail {
 
 using tcp = ::asio::ip::tcp;
-using strand_type = ::asio::strand<::asio::io_context::executor_type>;
-// I/O objects bound to the connection's strand: their handlers run there without wrapping.
-using socket_type = ::asio::basic_stream_socket<tcp, strand_type>;
-using timer_type =
-    ::asio::basic_waitable_timer<std::chrono::steady_clock,
-                                 ::asio::wait_traits<std::chrono::steady_clock>, strand_type>;
-using resolver_type = ::asio::ip::basic_resolver<tcp, strand_type>;
-using tls_stream_type = ::asio::ssl::stream<socket_type>;
+using io_executor = ::asio::io_context::executor_type;
+using strand_type = ::asio::strand<io_executor>;
+
+// I/O objects bound to a connection's executor: their handlers run there without wrapping.
+template <class Executor>
+struct io_types {
+  using socket = ::asio::basic_stream_socket<tcp, Executor>;
+  using timer =
+      ::asio::basic_waitable_timer<std::chrono::steady_clock,
+                                   ::asio::wait_traits<std::chrono::steady_clock>, Executor>;
+  using resolver = ::asio::ip::basic_resolver<tcp, Executor>;
+  using tls_stream = ::asio::ssl::stream<socket>;
+};
+// The server's own objects (acceptor, timers) are always on a strand.
+using timer_type = io_types<strand_type>::timer;
 
 // "ip:port", with an IPv6 address in brackets.
 std::string endpoint_string(const tcp::endpoint& ep);
@@ -67,8 +84,9 @@ struct client_target {
   wsx::client_options request;  // host and target filled in from the URL
 };
 
+template <class Executor>
 struct connection_params {
-  strand_type strand;
+  Executor executor;
   std::shared_ptr<pump_context> ctx;
   std::string remote;  // "ip:port" (server) or the URL's authority (client)
   std::chrono::nanoseconds linger;
@@ -76,29 +94,47 @@ struct connection_params {
   std::uint64_t serial = 0;
 };
 
-class connection : public transport_io, public std::enable_shared_from_this<connection> {
+// A connection of either executor, as the server's registry and the client hold it. Every
+// member may be called from any thread.
+class connection_entry {
  public:
-  explicit connection(const connection_params& p);
-  virtual ~connection();
+  virtual ~connection_entry() = default;
+
+  // Server: start (TLS handshake, then) reading. Call once, right after make_shared: the pump
+  // is started here and the rest is posted to the connection's executor.
+  virtual void start_server() = 0;
+  // Client: resolve, connect, (TLS handshake,) send the upgrade request. Same rules. Returns the
+  // session handle, which exists from this moment.
+  virtual std::shared_ptr<session> start_client(client_target target) = 0;
+  // Client that cannot even begin (malformed URL, TLS context): the session reports `reason`
+  // through on_connect_error and on_close on its executor. Returns the session handle.
+  virtual std::shared_ptr<session> start_client_failed(std::error_code ec, std::string reason) = 0;
+  // Server shutdown (pump::shutdown) / drop at once (pump::abort).
+  virtual void post_shutdown() = 0;
+  virtual void post_abort() = 0;
+};
+
+template <class Executor>
+class connection : public connection_entry,
+                   public transport_io,
+                   public std::enable_shared_from_this<connection<Executor>> {
+ public:
+  using socket_type = typename io_types<Executor>::socket;
+
+  explicit connection(const connection_params<Executor>& p);
+  ~connection() override;
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
 
-  // Server: start (TLS handshake, then) reading. Call once, right after make_shared, from any
-  // thread: the pump is started here and the rest is posted to the strand.
-  void start_server();
-  // Client: resolve, connect, (TLS handshake,) send the upgrade request. Same rules. Returns the
-  // session handle, which exists from this moment.
-  std::shared_ptr<session> start_client(client_target target);
-  // Client that cannot even begin (malformed URL, TLS context): the session reports `reason`
-  // through on_connect_error and on_close on its strand. Returns the session handle.
-  std::shared_ptr<session> start_client_failed(std::error_code ec, std::string reason);
-  // From any thread: server shutdown (pump::shutdown) / drop at once (pump::abort).
-  void post_shutdown();
-  void post_abort();
+  void start_server() final;
+  std::shared_ptr<session> start_client(client_target target) final;
+  std::shared_ptr<session> start_client_failed(std::error_code ec, std::string reason) final;
+  void post_shutdown() final;
+  void post_abort() final;
 
-  // transport_io: the parts that need only the strand and the timer.
+  // transport_io: the parts that need only the executor and the timer.
   void set_timer(std::optional<time_point> at) final;
-  bool on_loop_thread() const noexcept final { return strand_.running_in_this_thread(); }
+  bool on_loop_thread() const noexcept final { return executor_.running_in_this_thread(); }
   void wake() final;
   void close_now() final;
 
@@ -112,12 +148,12 @@ class connection : public transport_io, public std::enable_shared_from_this<conn
   // linger deadline, then close_now().
   void begin_linger();
   // Client: resolve target.host, connect `socket` to the first address that answers (TCP_NODELAY
-  // on), then call `connected` on the strand. Failures end in pump_.on_connect_failed().
+  // on), then call `connected` on the executor. Failures end in pump_.on_connect_failed().
   void connect_socket(socket_type& socket, client_target target,
                       std::function<void(client_target)> connected);
-  std::shared_ptr<connection> self() { return shared_from_this(); }
+  std::shared_ptr<connection> self() { return this->shared_from_this(); }
 
-  strand_type strand_;
+  Executor executor_;
   bool closed_ = false;     // close_now() ran: the socket is closed, every handler returns
   bool lingering_ = false;  // begin_linger() ran
 
@@ -125,8 +161,8 @@ class connection : public transport_io, public std::enable_shared_from_this<conn
   void arm_timer(time_point at);
   void on_timer(const std::error_code& ec, std::uint32_t generation);
 
-  timer_type timer_;
-  std::unique_ptr<resolver_type> resolver_;  // client, while resolving
+  typename io_types<Executor>::timer timer_;
+  std::unique_ptr<typename io_types<Executor>::resolver> resolver_;  // client, while resolving
   std::shared_ptr<connection_owner> owner_;
   std::uint64_t serial_;
   std::chrono::nanoseconds linger_;
@@ -145,9 +181,16 @@ class connection : public transport_io, public std::enable_shared_from_this<conn
 // (read_lease.hpp). Writes are a non-blocking gather write of every pending range, and only
 // when the socket is full do they wait for writability. No buffer of the core is ever lent to
 // Asio across a handler, so the core may drop its output (a write deadline) at any moment.
-class tcp_connection final : public connection {
+template <class Executor>
+class tcp_connection final : public connection<Executor> {
+  using base = connection<Executor>;
+  using base::begin_linger, base::close_now, base::closed_, base::connect_socket, base::executor_,
+      base::lingering_, base::pump_, base::self;
+
  public:
-  tcp_connection(socket_type socket, const connection_params& p);
+  using typename base::socket_type;
+
+  tcp_connection(socket_type socket, const connection_params<Executor>& p);
 
   write_result write(const output_view& out) override;
   void resume_reading() override;
@@ -192,10 +235,17 @@ class tcp_connection final : public connection {
 // buffer (the stream completes a read only after decrypting into it, so a thread-shared buffer
 // could be overwritten by another connection in between); writes copy up to one TLS record of
 // pending output into a staging buffer and async_write_some() it, consuming on completion.
-class tls_connection final : public connection {
+template <class Executor>
+class tls_connection final : public connection<Executor> {
+  using base = connection<Executor>;
+  using base::begin_linger, base::close_now, base::closed_, base::connect_socket, base::lingering_,
+      base::pump_, base::self;
+
  public:
+  using typename base::socket_type;
+
   tls_connection(socket_type socket, std::shared_ptr<::asio::ssl::context> tls,
-                 const connection_params& p);
+                 const connection_params<Executor>& p);
 
   write_result write(const output_view& out) override;
   void resume_reading() override;
@@ -214,7 +264,7 @@ class tls_connection final : public connection {
   std::string handshake_failure(const std::error_code& ec) const;
 
   std::shared_ptr<::asio::ssl::context> tls_;  // the stream refers to it
-  tls_stream_type stream_;
+  typename io_types<Executor>::tls_stream stream_;
   std::unique_ptr<std::byte[]> read_buffer_;  // record_size bytes once the handshake is done
   std::vector<std::byte> staging_;            // the plaintext of the write in flight
   bool reading_ = false;

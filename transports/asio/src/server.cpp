@@ -1,9 +1,10 @@
 // The server: an acceptor on its own strand, a registry of live connections, and shutdown.
 //
-// Each accepted socket gets a fresh strand (so connections never serialise each other), a
-// tcp_connection or tls_connection, and an entry in the registry: serial → weak_ptr. The entry
-// goes when the connection's socket closes (connection_owner::connection_finished, or the
-// connection's destructor if its loop was torn down first). stop() walks the registry: every
+// Each accepted socket gets a fresh strand (so connections never serialise each other) — or,
+// with server_options::single_threaded, the io_context's own executor — a tcp_connection or
+// tls_connection, and an entry in the registry: serial → weak_ptr. The entry goes when the
+// connection's socket closes (connection_owner::connection_finished, or the connection's
+// destructor if its loop was torn down first). stop() walks the registry: every
 // connection is told to shut down (1001 / 503 / drop) on its own strand, and whatever is still
 // registered when the grace period ends is dropped. When the registry is empty after a stop,
 // the on_stopped callbacks run on the server's strand.
@@ -37,6 +38,7 @@ class server_state final : public connection_owner,
         host_(std::move(opts.host)),
         port_(opts.port),
         backlog_(opts.backlog),
+        single_threaded_(opts.single_threaded),
         tls_(std::move(opts.tls)),
         linger_(opts.linger),
         ctx_(std::make_shared<pump_context>()) {
@@ -107,14 +109,23 @@ class server_state final : public connection_owner,
 
  private:
   void accept_next() {
-    acceptor_.async_accept(
-        ::asio::make_strand(io_),
-        [self = shared_from_this()](const std::error_code& ec, socket_type socket) {
-          self->on_accept(ec, std::move(socket));
-        });
+    if (single_threaded_) {
+      accept_with(io_.get_executor());
+    } else {
+      accept_with(::asio::make_strand(io_));  // a fresh strand for every connection
+    }
   }
 
-  void on_accept(const std::error_code& ec, socket_type socket) {
+  template <class Executor>
+  void accept_with(const Executor& ex) {
+    acceptor_.async_accept(ex, [self = shared_from_this()](const std::error_code& ec,
+                                                           typename io_types<Executor>::socket s) {
+      self->on_accept(ec, std::move(s));
+    });
+  }
+
+  template <class Socket>
+  void on_accept(const std::error_code& ec, Socket socket) {
     if (ec == ::asio::error::operation_aborted || stopping_now()) return;
     if (ec) {
       if (ec == ::asio::error::no_descriptors || ec == std::errc::too_many_files_open_in_system ||
@@ -134,19 +145,21 @@ class server_state final : public connection_owner,
     accept_next();
   }
 
-  void start_connection(socket_type socket, std::string remote) {
-    connection_params p{
+  template <class Socket>
+  void start_connection(Socket socket, std::string remote) {
+    using executor = typename Socket::executor_type;
+    connection_params<executor> p{
         socket.get_executor(), ctx_,
         std::move(remote),     std::chrono::duration_cast<std::chrono::nanoseconds>(linger_),
         shared_from_this(),    0};
-    std::shared_ptr<connection> c;
+    std::shared_ptr<connection_entry> c;
     {
       std::lock_guard lock(mutex_);
       p.serial = ++next_serial_;
       if (tls_) {
-        c = std::make_shared<tls_connection>(std::move(socket), tls_, p);
+        c = std::make_shared<tls_connection<executor>>(std::move(socket), tls_, p);
       } else {
-        c = std::make_shared<tcp_connection>(std::move(socket), p);
+        c = std::make_shared<tcp_connection<executor>>(std::move(socket), p);
       }
       live_.emplace(p.serial, c);
     }
@@ -158,8 +171,8 @@ class server_state final : public connection_owner,
     return stopping_;
   }
 
-  std::vector<std::shared_ptr<connection>> live_connections() const {
-    std::vector<std::shared_ptr<connection>> out;
+  std::vector<std::shared_ptr<connection_entry>> live_connections() const {
+    std::vector<std::shared_ptr<connection_entry>> out;
     std::lock_guard lock(mutex_);
     out.reserve(live_.size());
     for (const auto& [serial, weak] : live_) {
@@ -219,6 +232,7 @@ class server_state final : public connection_owner,
   std::string host_;
   std::uint16_t port_;
   int backlog_;
+  bool single_threaded_;
   std::shared_ptr<::asio::ssl::context> tls_;
   std::chrono::milliseconds linger_;
   std::shared_ptr<pump_context> ctx_;
@@ -230,7 +244,7 @@ class server_state final : public connection_owner,
   bool stopped_ = false;
   tcp::endpoint local_;
   std::uint64_t next_serial_ = 0;
-  std::unordered_map<std::uint64_t, std::weak_ptr<connection>> live_;
+  std::unordered_map<std::uint64_t, std::weak_ptr<connection_entry>> live_;
 };
 
 }  // namespace wsx::asio::detail

@@ -2,7 +2,7 @@
 //
 // Reading: async_wait(wait_read), then read_some() into the thread's 128 KiB buffer and hand the
 // bytes to the pump, until the socket is drained (a short read), 16 buffers were read (then the
-// loop continues through a post, so one fast peer cannot starve the strand's thread), or the
+// loop continues through a post, so one fast peer cannot starve the others on its thread), or the
 // pump says stop (backpressure, or the end). An idle connection therefore owns no read buffer,
 // only its pending wait. A short read tells the pump the connection may be going quiet.
 //
@@ -48,17 +48,20 @@ constexpr int max_reads_per_turn = 16;
 
 }  // namespace
 
-tcp_connection::tcp_connection(socket_type socket, const connection_params& p)
-    : connection(p), socket_(std::move(socket)) {}
+template <class Executor>
+tcp_connection<Executor>::tcp_connection(socket_type socket, const connection_params<Executor>& p)
+    : base(p), socket_(std::move(socket)) {}
 
-bool tcp_connection::prepare_socket() {
+template <class Executor>
+bool tcp_connection<Executor>::prepare_socket() {
   std::error_code ec;
   socket_.non_blocking(true, ec);  // read_some/write_some return would_block instead of waiting
   if (!ec) socket_.set_option(tcp::no_delay(true), ec);
   return !ec;
 }
 
-void tcp_connection::begin_server() {
+template <class Executor>
+void tcp_connection<Executor>::begin_server() {
   if (closed_) return;
   if (!prepare_socket()) {
     pump_.abort(clock::now());
@@ -67,7 +70,8 @@ void tcp_connection::begin_server() {
   wait_readable();
 }
 
-void tcp_connection::begin_client(client_target target) {
+template <class Executor>
+void tcp_connection<Executor>::begin_client(client_target target) {
   if (closed_) return;
   connect_socket(socket_, std::move(target), [this, keep = self()](client_target t) {
     if (!prepare_socket()) {
@@ -80,14 +84,16 @@ void tcp_connection::begin_client(client_target target) {
   });
 }
 
-void tcp_connection::close_socket() noexcept {
+template <class Executor>
+void tcp_connection<Executor>::close_socket() noexcept {
   std::error_code ignored;
   socket_.close(ignored);
 }
 
 // ---- reading ------------------------------------------------------------------------------------
 
-void tcp_connection::wait_readable() {
+template <class Executor>
+void tcp_connection<Executor>::wait_readable() {
   if (read_waiting_ || closed_ || read_eof_) return;
   read_waiting_ = true;
   auto self = std::static_pointer_cast<tcp_connection>(this->self());
@@ -105,11 +111,13 @@ void tcp_connection::wait_readable() {
                      [self](const std::error_code& ec) { self->on_readable(ec); });
 }
 
-void tcp_connection::resume_reading() {
+template <class Executor>
+void tcp_connection<Executor>::resume_reading() {
   if (!in_read_input_) wait_readable();  // a running read loop carries on by itself
 }
 
-void tcp_connection::release_idle_buffers() {
+template <class Executor>
+void tcp_connection<Executor>::release_idle_buffers() {
   small_reads_ = false;  // the next wait is a plain one
   if (!lease_) return;
   if (!leased_read_out_) {
@@ -124,7 +132,8 @@ void tcp_connection::release_idle_buffers() {
   socket_.cancel(ignored);
 }
 
-void tcp_connection::on_read_failed() {
+template <class Executor>
+void tcp_connection<Executor>::on_read_failed() {
   read_eof_ = true;
   if (lingering_) {
     close_now();
@@ -133,7 +142,8 @@ void tcp_connection::on_read_failed() {
   }
 }
 
-void tcp_connection::on_readable(const std::error_code& ec) {
+template <class Executor>
+void tcp_connection<Executor>::on_readable(const std::error_code& ec) {
   read_waiting_ = false;
   if (closed_) return;
   if (ec) {
@@ -145,7 +155,8 @@ void tcp_connection::on_readable(const std::error_code& ec) {
   }
 }
 
-void tcp_connection::on_leased_read(const std::error_code& ec, std::size_t n) {
+template <class Executor>
+void tcp_connection<Executor>::on_leased_read(const std::error_code& ec, std::size_t n) {
   read_waiting_ = false;
   leased_read_out_ = false;
   const bool returning = std::exchange(return_lease_, false);
@@ -165,7 +176,8 @@ void tcp_connection::on_leased_read(const std::error_code& ec, std::size_t n) {
   }
 }
 
-void tcp_connection::take_rest_of_batch() {
+template <class Executor>
+void tcp_connection<Executor>::take_rest_of_batch() {
   // More is probably waiting: read it now and hand the pump one batch, as a read into the
   // thread's buffer would (one settle, one write for all of its replies). Batches this big
   // wait without the lease from now on.
@@ -188,7 +200,8 @@ void tcp_connection::take_rest_of_batch() {
   }
 }
 
-void tcp_connection::end_of_batch(std::span<const std::byte> in, bool in_lease) {
+template <class Executor>
+void tcp_connection<Executor>::end_of_batch(std::span<const std::byte> in, bool in_lease) {
   const time_point now = clock::now();
   const bool messages = pump_.past_handshake();  // not the upgrade request
   pump_.on_input(in, now);
@@ -200,9 +213,10 @@ void tcp_connection::end_of_batch(std::span<const std::byte> in, bool in_lease) 
   read_later();
 }
 
-void tcp_connection::read_later() {
+template <class Executor>
+void tcp_connection<Executor>::read_later() {
   read_waiting_ = true;
-  ::asio::post(strand_, [self = std::static_pointer_cast<tcp_connection>(self())] {
+  ::asio::post(executor_, [self = std::static_pointer_cast<tcp_connection>(self())] {
     self->read_waiting_ = false;
     if (self->closed_) return;
     if (self->lingering_) {
@@ -215,7 +229,8 @@ void tcp_connection::read_later() {
   });
 }
 
-void tcp_connection::read_input() {
+template <class Executor>
+void tcp_connection<Executor>::read_input() {
   const std::span<std::byte> buffer = thread_read_buffer();
   in_read_input_ = true;
   const struct reset_on_exit {
@@ -250,7 +265,8 @@ void tcp_connection::read_input() {
 
 // ---- writing ------------------------------------------------------------------------------------
 
-std::size_t tcp_connection::write_ranges(const output_view& out, std::error_code& ec) {
+template <class Executor>
+std::size_t tcp_connection<Executor>::write_ranges(const output_view& out, std::error_code& ec) {
   if (out.size() == 1) {  // send(2): no message header or iovec for the kernel to copy in
     return socket_.write_some(::asio::const_buffer(out[0].data(), out[0].size()), ec);
   }
@@ -260,7 +276,8 @@ std::size_t tcp_connection::write_ranges(const output_view& out, std::error_code
   return socket_.write_some(gather, ec);
 }
 
-write_result tcp_connection::write(const output_view& out) {
+template <class Executor>
+write_result tcp_connection<Executor>::write(const output_view& out) {
   std::error_code ec;
   const std::size_t n = write_ranges(out, ec);
   if (ec && !would_block(ec)) return {0, false, ec};
@@ -279,7 +296,8 @@ write_result tcp_connection::write(const output_view& out) {
 
 // ---- closing ------------------------------------------------------------------------------------
 
-void tcp_connection::close_gracefully() {
+template <class Executor>
+void tcp_connection<Executor>::close_gracefully() {
   if (closed_) return;
   if (read_eof_) {  // the peer's FIN is already in: nothing to wait for
     close_now();
@@ -295,7 +313,8 @@ void tcp_connection::close_gracefully() {
   wait_readable();
 }
 
-void tcp_connection::drain_lingering() {
+template <class Executor>
+void tcp_connection<Executor>::drain_lingering() {
   const std::span<std::byte> buffer = thread_read_buffer();
   for (int round = 0; round < max_reads_per_turn; ++round) {
     std::error_code ec;
@@ -311,5 +330,8 @@ void tcp_connection::drain_lingering() {
   }
   read_later();
 }
+
+template class tcp_connection<strand_type>;
+template class tcp_connection<io_executor>;
 
 }  // namespace wsx::asio::detail

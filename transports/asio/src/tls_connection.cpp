@@ -1,4 +1,4 @@
-// TLS connections: asio::ssl::stream over the strand's TCP socket.
+// TLS connections: asio::ssl::stream over the connection's TCP socket.
 //
 // The stream needs completion-based I/O, so this differs from tcp_connection in two ways that
 // cost memory. Reads: one async_read_some() at a time into the connection's own 16 KiB buffer —
@@ -37,11 +37,14 @@ bool is_ip_literal(const std::string& host) {
 
 }  // namespace
 
-tls_connection::tls_connection(socket_type socket, std::shared_ptr<::asio::ssl::context> tls,
-                               const connection_params& p)
-    : connection(p), tls_(std::move(tls)), stream_(std::move(socket), *tls_) {}
+template <class Executor>
+tls_connection<Executor>::tls_connection(socket_type socket,
+                                         std::shared_ptr<::asio::ssl::context> tls,
+                                         const connection_params<Executor>& p)
+    : base(p), tls_(std::move(tls)), stream_(std::move(socket), *tls_) {}
 
-void tls_connection::begin_server() {
+template <class Executor>
+void tls_connection<Executor>::begin_server() {
   if (closed_) return;
   std::error_code ignored;
   stream_.next_layer().set_option(tcp::no_delay(true), ignored);
@@ -50,7 +53,8 @@ void tls_connection::begin_server() {
                               const std::error_code& ec) { self->on_handshake(ec, nullptr); });
 }
 
-void tls_connection::begin_client(client_target target) {
+template <class Executor>
+void tls_connection<Executor>::begin_client(client_target target) {
   if (closed_) return;
   connect_socket(stream_.next_layer(), std::move(target), [this, keep = self()](client_target t) {
     SSL* ssl = stream_.native_handle();
@@ -69,7 +73,9 @@ void tls_connection::begin_client(client_target target) {
   });
 }
 
-void tls_connection::on_handshake(const std::error_code& ec, const client_target* target) {
+template <class Executor>
+void tls_connection<Executor>::on_handshake(const std::error_code& ec,
+                                            const client_target* target) {
   if (closed_) return;
   if (ec) {
     if (target != nullptr) {
@@ -84,10 +90,12 @@ void tls_connection::on_handshake(const std::error_code& ec, const client_target
   start_read();
 }
 
-std::string tls_connection::handshake_failure(const std::error_code& ec) const {
+template <class Executor>
+std::string tls_connection<Executor>::handshake_failure(const std::error_code& ec) const {
   std::string reason = "TLS handshake failed: " + ec.message();
   // const_cast: native_handle() is not const, but reading the verify result changes nothing.
-  const long verify = SSL_get_verify_result(const_cast<tls_stream_type&>(stream_).native_handle());
+  const long verify = SSL_get_verify_result(
+      const_cast<typename io_types<Executor>::tls_stream&>(stream_).native_handle());
   if (verify != X509_V_OK) {
     reason += " (";
     reason += X509_verify_cert_error_string(verify);
@@ -96,14 +104,16 @@ std::string tls_connection::handshake_failure(const std::error_code& ec) const {
   return reason;
 }
 
-void tls_connection::close_socket() noexcept {
+template <class Executor>
+void tls_connection<Executor>::close_socket() noexcept {
   std::error_code ignored;
   stream_.next_layer().close(ignored);
 }
 
 // ---- reading ------------------------------------------------------------------------------------
 
-void tls_connection::start_read() {
+template <class Executor>
+void tls_connection<Executor>::start_read() {
   if (reading_ || closed_ || shutting_down_ || !read_buffer_ || !pump_.should_read()) return;
   reading_ = true;
   stream_.async_read_some(::asio::buffer(read_buffer_.get(), record_size),
@@ -111,9 +121,13 @@ void tls_connection::start_read() {
                               const std::error_code& ec, std::size_t n) { self->on_read(ec, n); });
 }
 
-void tls_connection::resume_reading() { start_read(); }
+template <class Executor>
+void tls_connection<Executor>::resume_reading() {
+  start_read();
+}
 
-void tls_connection::on_read(const std::error_code& ec, std::size_t n) {
+template <class Executor>
+void tls_connection<Executor>::on_read(const std::error_code& ec, std::size_t n) {
   reading_ = false;
   if (closed_ || shutting_down_) return;
   const time_point now = clock::now();
@@ -129,7 +143,8 @@ void tls_connection::on_read(const std::error_code& ec, std::size_t n) {
 
 // ---- writing ------------------------------------------------------------------------------------
 
-write_result tls_connection::write(const output_view& out) {
+template <class Executor>
+write_result tls_connection<Executor>::write(const output_view& out) {
   staging_.clear();
   for (const bytes_view& range : out) {
     const std::size_t take = std::min(range.size(), record_size - staging_.size());
@@ -145,7 +160,8 @@ write_result tls_connection::write(const output_view& out) {
   return {0, true, {}};
 }
 
-void tls_connection::on_written(const std::error_code& ec, std::size_t n) {
+template <class Executor>
+void tls_connection<Executor>::on_written(const std::error_code& ec, std::size_t n) {
   writing_ = false;
   if (closed_) return;
   pump_.on_write_complete(n, ec, clock::now());
@@ -154,7 +170,8 @@ void tls_connection::on_written(const std::error_code& ec, std::size_t n) {
 
 // ---- closing ------------------------------------------------------------------------------------
 
-void tls_connection::close_gracefully() {
+template <class Executor>
+void tls_connection<Executor>::close_gracefully() {
   if (closed_) return;
   if (!read_buffer_) {
     // The TLS handshake never finished (a handshake deadline): there is no session to shut
@@ -170,5 +187,8 @@ void tls_connection::close_gracefully() {
   stream_.async_shutdown([self = std::static_pointer_cast<tls_connection>(self())](
                              const std::error_code&) { self->close_now(); });
 }
+
+template class tls_connection<strand_type>;
+template class tls_connection<io_executor>;
 
 }  // namespace wsx::asio::detail
