@@ -139,10 +139,14 @@ class server_state final : public connection_owner,
       }
       return;
     }
+    // The next accept first: it reuses the memory Asio just recycled from this one, which is
+    // sized for an accept operation. Started the other way round, the connection's first post
+    // takes that block and hands it on to the connection's pending read wait, which then holds
+    // twice the memory it needs for as long as the connection lives.
+    accept_next();
     std::error_code rec;
     const tcp::endpoint remote = socket.remote_endpoint(rec);
     if (!rec) start_connection(std::move(socket), endpoint_string(remote));
-    accept_next();
   }
 
   template <class Socket>
