@@ -311,4 +311,39 @@ TEST(pump, counts_every_message_of_a_batch_including_one_that_ends_the_session) 
   EXPECT_EQ(r.ctx->table->session_count(), 0u);
 }
 
+// Inside a handler, the session's own handle reaches its pump directly (the settle running on
+// this thread is its own); a handle of another session — running on this thread or posted to
+// from off it — must still reach that other session and never the one whose settle is running.
+TEST(pump, a_handler_reaches_its_own_session_and_others_each_through_its_handle) {
+  auto ctx_a = rig::make_context();
+  auto ctx_b = rig::make_context();
+  wsx::session_ptr b_handle;
+  ctx_a->handlers.on_message = [&](const wsx::session_ptr& s, wsx::message_kind,
+                                   wsx::bytes_view payload) {
+    const std::string text(wsx::as_string(payload));
+    ASSERT_FALSE(s->send_text("own:" + text));
+    ASSERT_FALSE(b_handle->send_text("cross:" + text));
+    EXPECT_EQ(s->buffered_amount(), 0u);  // the fake socket took it all
+  };
+  rig a(ctx_a);
+  rig b(ctx_b);
+  b_handle = b.pump().handle();
+
+  // b's loop is this thread too: b writes at once, inside a's settle.
+  ASSERT_FALSE(a.peer.send(wsx::opcode::text, wsx::as_bytes(std::string("1")), true, a.now));
+  a.pump().on_input(wsx::as_bytes(a.peer_output()), a.now);
+  // b's loop is another thread: the send goes to b's mailbox and wakes it.
+  b.io().loop_thread = false;
+  ASSERT_FALSE(a.peer.send(wsx::opcode::text, wsx::as_bytes(std::string("2")), true, a.now));
+  a.pump().on_input(wsx::as_bytes(a.peer_output()), a.now);
+  EXPECT_EQ(b.io().wakes, 1);
+  b.io().loop_thread = true;
+  b.pump().on_wake(b.now);
+
+  a.deliver_to_peer();
+  b.deliver_to_peer();
+  EXPECT_EQ(a.drain_peer(), (std::vector<std::string>{"own:1", "own:2"}));
+  EXPECT_EQ(b.drain_peer(), (std::vector<std::string>{"cross:1", "cross:2"}));
+}
+
 }  // namespace

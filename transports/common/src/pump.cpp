@@ -25,8 +25,12 @@ namespace wsx {
 // outermost one publishes the messages counted meanwhile on the way out.
 class pump::settle_scope {
  public:
-  explicit settle_scope(pump& p) noexcept : p_(p), outer_(!std::exchange(p.settling_, true)) {}
+  explicit settle_scope(pump& p) noexcept
+      : p_(p), outer_(!std::exchange(p.settling_, true)), enclosing_(settling_here_) {
+    settling_here_ = &p;
+  }
   ~settle_scope() {
+    settling_here_ = enclosing_;
     if (!outer_) return;
     p_.publish_counts();
     p_.settling_ = false;
@@ -37,7 +41,10 @@ class pump::settle_scope {
  private:
   pump& p_;
   bool outer_;
+  pump* enclosing_;  // the settle this one runs inside, of this pump or another one
 };
+
+thread_local pump* pump::settling_here_ = nullptr;
 
 void pump::publish_counts() noexcept {
   stats* const counters = ctx_->counters.get();

@@ -67,7 +67,7 @@ std::error_code pump::refused(std::error_code ec, time_point now) {
 
 std::error_code pump::send(message_kind kind, bytes_view payload) {
   if (ended_.load(std::memory_order_acquire)) return errc::closed;
-  if (io_.on_loop_thread()) {
+  if (on_loop()) {
     const time_point now = loop_now();
     apply_mail(now);  // earlier cross-thread calls of this thread go first
     const std::error_code ec = send_now(kind, payload, now);
@@ -83,7 +83,7 @@ std::error_code pump::send(message_kind kind, bytes_view payload) {
 std::error_code pump::send_shared(const shared_message& msg) {
   if (ended_.load(std::memory_order_acquire)) return errc::closed;
   if (msg.empty()) return errc::invalid_argument;
-  if (io_.on_loop_thread()) {
+  if (on_loop()) {
     const time_point now = loop_now();
     apply_mail(now);
     const std::error_code ec = send_shared_now(msg, now);
@@ -99,7 +99,7 @@ std::error_code pump::send_shared(const shared_message& msg) {
 std::error_code pump::ping(bytes_view payload) {
   if (ended_.load(std::memory_order_acquire)) return errc::closed;
   if (payload.size() > max_control_payload) return errc::invalid_argument;
-  if (io_.on_loop_thread()) {
+  if (on_loop()) {
     const time_point now = loop_now();
     apply_mail(now);
     std::error_code ec = finalized_ ? make_error_code(errc::closed) : conn_.ping(payload, now);
@@ -118,7 +118,7 @@ std::error_code pump::close(close_code code, std::string_view reason) {
   if (!sendable_close_code(code) || reason.size() > max_close_reason) {
     return errc::invalid_argument;
   }
-  if (!io_.on_loop_thread()) return post(close_cmd{code, std::string(reason)}, 0);
+  if (!on_loop()) return post(close_cmd{code, std::string(reason)}, 0);
   const time_point now = loop_now();
   apply_mail(now);
   std::error_code ec;
@@ -241,32 +241,45 @@ pump_session::pump_session(std::string user_id, std::string remote_endpoint, std
 
 pump_session::~pump_session() { live_.fetch_sub(1, std::memory_order_acq_rel); }
 
+pump* pump_session::settling_owner() const noexcept {
+  // `this` is alive (its member is running) and so is the settling pump; if that pump's handle
+  // is this object, it is this session's pump. Comparing raw pump addresses instead could match
+  // a new pump that reuses the memory of this session's finished one.
+  pump* const here = pump::settling_here_;
+  return here != nullptr && here->handle_.get() == this ? here : nullptr;
+}
+
 std::error_code pump_session::send(message_kind kind, bytes_view payload) {
   if (!is_open()) return errc::closed;
+  if (pump* const here = settling_owner()) return here->send(kind, payload);
   const std::shared_ptr<pump> p = pump_.lock();
   return p ? p->send(kind, payload) : make_error_code(errc::closed);
 }
 
 std::error_code pump_session::send_shared(const shared_message& msg) {
   if (!is_open()) return errc::closed;
+  if (pump* const here = settling_owner()) return here->send_shared(msg);
   const std::shared_ptr<pump> p = pump_.lock();
   return p ? p->send_shared(msg) : make_error_code(errc::closed);
 }
 
 std::error_code pump_session::ping(bytes_view payload) {
   if (!is_open()) return errc::closed;
+  if (pump* const here = settling_owner()) return here->ping(payload);
   const std::shared_ptr<pump> p = pump_.lock();
   return p ? p->ping(payload) : make_error_code(errc::closed);
 }
 
 std::error_code pump_session::close(close_code code, std::string_view reason) {
   if (!is_open()) return errc::closed;
+  if (pump* const here = settling_owner()) return here->close(code, reason);
   const std::shared_ptr<pump> p = pump_.lock();
   return p ? p->close(code, reason) : make_error_code(errc::closed);
 }
 
 std::size_t pump_session::buffered_amount() const noexcept {
   if (!is_open()) return 0;
+  if (const pump* const here = settling_owner()) return here->buffered_amount();
   const std::shared_ptr<pump> p = pump_.lock();
   return p ? p->buffered_amount() : 0;
 }

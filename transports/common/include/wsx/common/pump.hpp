@@ -344,6 +344,16 @@ class pump {
   // The time for a command on the loop: a handler's send inside settle() reuses settle's `now`
   // (one clock read per batch of events, not one per message).
   time_point loop_now() const noexcept { return settling_ ? settle_now_ : clock::now(); }
+  // On this pump's loop thread: inside one of its settles (no virtual call) or as the transport
+  // says.
+  bool on_loop() const noexcept { return settling_here_ == this || io_.on_loop_thread(); }
+
+  // The pump whose settle is running on this thread (the innermost, when a handler of one
+  // connection sends into another on the same thread), or null. A handle of that pump's own
+  // session reaches it through this pointer, without locking its weak reference: the pump is
+  // alive for as long as its settle runs.
+  friend class pump_session;  // settling_owner()
+  static thread_local pump* settling_here_;
 
   std::shared_ptr<pump_context> ctx_;
   transport_io& io_;
@@ -407,6 +417,9 @@ class pump_session final : public session {
  private:
   friend class pump;
   void end() noexcept { mark_ended(); }
+  // The pump behind this handle when one of its handlers is running on this thread (the handler
+  // has called its own session), else null: the common case, answered without a weak_ptr lock.
+  pump* settling_owner() const noexcept;
 
   std::string remote_;
   std::weak_ptr<pump> pump_;
