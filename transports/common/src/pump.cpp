@@ -111,6 +111,7 @@ pump::pump(std::shared_ptr<pump_context> ctx, transport_io& io, std::string remo
       connected_(ctx_->side == role::server) {}
 
 pump::~pump() {
+  const std::unique_ptr<mailbox> box(mailbox_.load(std::memory_order_acquire));
   // The loop was torn down under a live session: keep the table and the stats right. The close
   // handler is not called from here — the application's state may already be gone.
   if (!finalized_) {
@@ -285,8 +286,10 @@ bool pump::shrink_now() {
   conn_.shrink_to_fit();
   io_.release_idle_buffers();
   shrunk_ = true;
-  std::lock_guard lock(mail_mutex_);
-  if (mail_.empty()) std::vector<command>().swap(mail_);
+  if (mailbox* const box = mailbox_.load(std::memory_order_acquire)) {
+    std::lock_guard lock(box->mutex);
+    if (box->mail.empty()) std::vector<command>().swap(box->mail);
+  }
   return true;
 }
 

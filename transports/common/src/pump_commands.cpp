@@ -173,19 +173,31 @@ std::error_code pump::admit(std::size_t bytes) {
   return errc::output_limit;
 }
 
+pump::mailbox& pump::mail_box() {
+  mailbox* box = mailbox_.load(std::memory_order_acquire);
+  if (box != nullptr) return *box;
+  auto fresh = std::make_unique<mailbox>();
+  if (mailbox_.compare_exchange_strong(box, fresh.get(), std::memory_order_acq_rel,
+                                       std::memory_order_acquire)) {
+    return *fresh.release();
+  }
+  return *box;  // another thread made it first
+}
+
 // `bytes` were reserved by admit(); they are released when the command is applied.
 std::error_code pump::post(command cmd, std::size_t bytes) {
+  mailbox& box = mail_box();
   bool wake = false;
   {
-    std::lock_guard lock(mail_mutex_);
+    std::lock_guard lock(box.mutex);
     if (ended_.load(std::memory_order_acquire)) {
       queued_.fetch_sub(bytes, std::memory_order_acq_rel);
       return errc::closed;
     }
-    mail_.push_back(std::move(cmd));
+    box.mail.push_back(std::move(cmd));
     has_mail_.store(true, std::memory_order_release);
-    wake = !wake_pending_;
-    wake_pending_ = true;
+    wake = !box.wake_pending;
+    box.wake_pending = true;
   }
   if (wake) io_.wake();
   return {};
@@ -193,17 +205,18 @@ std::error_code pump::post(command cmd, std::size_t bytes) {
 
 void pump::apply_mail(time_point now) {
   if (!has_mail_.load(std::memory_order_acquire)) return;
+  mailbox& box = *mailbox_.load(std::memory_order_acquire);  // made before has_mail_ was set
   std::vector<command> batch;
   {
-    std::lock_guard lock(mail_mutex_);
-    batch.swap(mail_);
+    std::lock_guard lock(box.mutex);
+    batch.swap(box.mail);
     has_mail_.store(false, std::memory_order_release);
-    wake_pending_ = false;
+    box.wake_pending = false;
   }
   for (command& cmd : batch) apply(cmd, now);
   batch.clear();
-  std::lock_guard lock(mail_mutex_);
-  if (mail_.empty()) mail_.swap(batch);  // keep the storage for the next batch
+  std::lock_guard lock(box.mutex);
+  if (box.mail.empty()) box.mail.swap(batch);  // keep the storage for the next batch
 }
 
 void pump::apply(command& cmd, time_point now) {

@@ -384,13 +384,19 @@ class pump {
   bool paused_since_open_ = false;  // on_read_idle() came after the upgrade
   bool transport_closing_ = false;
 
-  // Mailbox: commands from other threads, applied on the loop.
-  mutable std::mutex mail_mutex_;
-  std::vector<command> mail_;
-  bool wake_pending_ = false;          // guarded by mail_mutex_
-  std::atomic<bool> has_mail_{false};  // mail_ is not empty (a lock-free hint)
+  // Mailbox: commands from other threads, applied on the loop. Made by the first such command
+  // (a connection that only ever answers from its own handlers never has one: 8 bytes instead
+  // of a mutex and a vector) and kept until the pump goes.
+  struct mailbox {
+    std::mutex mutex;
+    std::vector<command> mail;
+    bool wake_pending = false;  // guarded by mutex
+  };
+  mailbox& mail_box();  // made here if it does not exist yet; any thread
+  std::atomic<mailbox*> mailbox_{nullptr};
+  std::atomic<bool> has_mail_{false};  // the mailbox is not empty (a lock-free hint)
   // The core's buffered amount as of the last settle plus the payload bytes reserved for
-  // commands in mail_: buffered_amount() for every thread, and what admit() checks.
+  // commands in the mailbox: buffered_amount() for every thread, and what admit() checks.
   std::atomic<std::size_t> queued_{0};
   std::size_t core_published_ = 0;     // the core's part of queued_ (loop only)
   std::atomic<bool> ended_{false};     // the session's end was processed (any thread)
