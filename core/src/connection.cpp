@@ -51,7 +51,11 @@ struct connection::impl {
   }
 
   // ---- events ----
-  void push(event ev) { events_.push_back(std::move(ev)); }
+  // Constructs the event in the queue: one move of the alternative, none of the variant.
+  template <class E>
+  void push(E&& ev) {
+    events_.emplace_back(std::forward<E>(ev));
+  }
   bool has_events() const noexcept { return head_ < events_.size(); }
 
   // ---- output helpers ----
@@ -476,8 +480,7 @@ std::optional<event> connection::next_event() {
     m.process(m.now_);
   }
   if (!m.has_events()) return std::nullopt;
-  event ev = std::move(m.events_[m.head_++]);
-  return ev;
+  return std::move(m.events_[m.head_++]);  // straight into the optional: one move
 }
 
 std::error_code connection::accept(const accept_options& opts, time_point now) {
