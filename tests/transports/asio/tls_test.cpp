@@ -122,12 +122,15 @@ struct outcome {
   }
 };
 
-class tls : public ::testing::Test {
+// Parameter: every server of these tests with server_options::single_threaded (one loop thread,
+// the TLS connections on the io_context's executor) or with a strand per connection (two).
+class tls : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     pem_ = make_self_signed("DNS:localhost,IP:127.0.0.1");
     ASSERT_FALSE(pem_.cert.empty());
     wsx::asio::server_options so;
+    so.single_threaded = GetParam();
     so.tls = server_context(pem_);
     so.handlers.on_message = [](const wsx::session_ptr& s, wsx::message_kind k, wsx::bytes_view d) {
       s->send(k, d);
@@ -155,12 +158,12 @@ class tls : public ::testing::Test {
     EXPECT_EQ(o.echoed[1], std::string(100'000, 's'));
   }
 
-  io_threads threads_{2};
+  io_threads threads_{GetParam() ? 1u : 2u};
   pem_pair pem_;
   std::optional<wsx::asio::server> server_;
 };
 
-TEST_F(tls, wss_echo_with_the_certificate_trusted_by_name_and_by_ip) {
+TEST_P(tls, wss_echo_with_the_certificate_trusted_by_name_and_by_ip) {
   for (const char* host : {"localhost", "127.0.0.1"}) {
     SCOPED_TRACE(host);
     outcome o;
@@ -173,41 +176,7 @@ TEST_F(tls, wss_echo_with_the_certificate_trusted_by_name_and_by_ip) {
   }
 }
 
-// The same echo with server_options::single_threaded: the TLS connection on the io_context's
-// executor, one loop thread, the client's connection on its strand beside it.
-TEST(tls_single_threaded, wss_echo_without_a_strand_per_connection) {
-  const pem_pair pem = make_self_signed("DNS:localhost,IP:127.0.0.1");
-  ASSERT_FALSE(pem.cert.empty());
-  io_threads threads(1);
-  wsx::asio::server_options so;
-  so.single_threaded = true;
-  so.tls = server_context(pem);
-  so.handlers.on_message = [](const wsx::session_ptr& s, wsx::message_kind k, wsx::bytes_view d) {
-    s->send(k, d);
-  };
-  wsx::asio::server srv(threads.io(), std::move(so));
-  ASSERT_FALSE(srv.start());
-  outcome o;
-  wsx::asio::client_options co;
-  co.tls = trusting_context(pem);
-  o.attach(co);
-  wsx::asio::client cli(threads.io(), std::move(co));
-  cli.connect("wss://localhost:" + std::to_string(srv.local_endpoint().port()) + "/");
-  ASSERT_TRUE(wait_until([&] { return o.close_count() == 1; }));
-  {
-    std::lock_guard lock(o.mutex);
-    EXPECT_FALSE(o.error.has_value()) << o.error->reason;
-    ASSERT_EQ(o.echoed.size(), 2u);
-    EXPECT_EQ(o.echoed[0], "over tls");
-    EXPECT_EQ(o.echoed[1], std::string(100'000, 's'));
-  }
-  std::promise<void> stopped;
-  srv.stop(2s, [&] { stopped.set_value(); });
-  EXPECT_EQ(stopped.get_future().wait_for(20s), std::future_status::ready);
-  EXPECT_TRUE(wait_until([] { return wsx::asio::live_sessions() == 0; }));
-}
-
-TEST_F(tls, ca_file_option_trusts_the_certificate) {
+TEST_P(tls, ca_file_option_trusts_the_certificate) {
   const std::string path = ::testing::TempDir() + "wsx_tls_test_ca.pem";
   std::ofstream(path) << pem_.cert;
   outcome o;
@@ -220,7 +189,7 @@ TEST_F(tls, ca_file_option_trusts_the_certificate) {
   std::remove(path.c_str());
 }
 
-TEST_F(tls, system_store_rejects_the_self_signed_certificate_with_a_clear_error) {
+TEST_P(tls, system_store_rejects_the_self_signed_certificate_with_a_clear_error) {
   outcome o;
   wsx::asio::client_options co;  // no context, no CA file: the system's trust store
   o.attach(co);
@@ -237,8 +206,9 @@ TEST_F(tls, system_store_rejects_the_self_signed_certificate_with_a_clear_error)
   EXPECT_EQ(server_->table().session_count(), 0u);
 }
 
-TEST_F(tls, a_client_that_never_starts_the_tls_handshake_is_dropped_at_the_deadline) {
+TEST_P(tls, a_client_that_never_starts_the_tls_handshake_is_dropped_at_the_deadline) {
   wsx::asio::server_options so;
+  so.single_threaded = GetParam();
   so.tls = server_context(pem_);
   so.config.handshake_timeout = 200ms;
   wsx::asio::server srv(threads_.io(), std::move(so));
@@ -254,11 +224,12 @@ TEST_F(tls, a_client_that_never_starts_the_tls_handshake_is_dropped_at_the_deadl
   EXPECT_EQ(stopped.get_future().wait_for(20s), std::future_status::ready);
 }
 
-TEST_F(tls, a_trusted_certificate_for_another_host_is_refused) {
+TEST_P(tls, a_trusted_certificate_for_another_host_is_refused) {
   // A second server whose (trusted) certificate names only another host.
   const pem_pair other = make_self_signed("DNS:other.example");
   ASSERT_FALSE(other.cert.empty());
   wsx::asio::server_options so;
+  so.single_threaded = GetParam();
   so.tls = server_context(other);
   wsx::asio::server srv(threads_.io(), std::move(so));
   ASSERT_FALSE(srv.start());
@@ -282,5 +253,10 @@ TEST_F(tls, a_trusted_certificate_for_another_host_is_refused) {
   srv.stop(2s, [&] { stopped.set_value(); });
   EXPECT_EQ(stopped.get_future().wait_for(20s), std::future_status::ready);
 }
+
+INSTANTIATE_TEST_SUITE_P(asio, tls, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& param_info) {
+                           return param_info.param ? "single_threaded" : "strand";
+                         });
 
 }  // namespace
