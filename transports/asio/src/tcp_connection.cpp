@@ -96,19 +96,19 @@ template <class Executor>
 void tcp_connection<Executor>::wait_readable() {
   if (read_waiting_ || closed_ || read_eof_) return;
   read_waiting_ = true;
-  auto self = std::static_pointer_cast<tcp_connection>(this->self());
+  auto keep = std::static_pointer_cast<tcp_connection>(self());
   if (small_reads_ && !lingering_) {
     if (!lease_) lease_ = read_lease::acquire();
     if (lease_) {
       leased_read_out_ = true;
       socket_.async_read_some(
           ::asio::buffer(lease_.data(), read_lease::size),
-          [self](const std::error_code& ec, std::size_t n) { self->on_leased_read(ec, n); });
+          [keep](const std::error_code& ec, std::size_t n) { keep->on_leased_read(ec, n); });
       return;
     }
   }
   socket_.async_wait(socket_type::wait_read,
-                     [self](const std::error_code& ec) { self->on_readable(ec); });
+                     [keep](const std::error_code& ec) { keep->on_readable(ec); });
 }
 
 template <class Executor>
