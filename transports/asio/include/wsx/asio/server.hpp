@@ -10,10 +10,10 @@
 //   if (auto ec = srv.start()) { /* cannot listen */ }
 //   io.run();                          // or on N threads: each connection has its own strand
 //
-// Every connection is served on its own strand: one read loop, at most one write in flight,
-// one timer. The upgrade hook decides who may connect (and as which user); accepted sessions
-// are in table() until they end, whichever way they end. stop() shuts down gracefully.
-// See docs/asio.md.
+// Every connection is served on its own strand (or, with server_options::single_threaded, on
+// the io_context's one thread): one read loop, at most one write in flight, one timer. The
+// upgrade hook decides who may connect (and as which user); accepted sessions are in table()
+// until they end, whichever way they end. stop() shuts down gracefully. See docs/asio.md.
 #pragma once
 
 #include <chrono>

@@ -4,7 +4,8 @@
 // A session is a wsx::session (transports/common/include/wsx/common/session.hpp): send, send_text,
 // send_shared, ping, close, buffered_amount, remote_endpoint, user_id — every member safe from
 // any thread; after the end every command returns wsx::errc::closed. Handlers run on the
-// session's strand (see wsx::session_handlers in wsx/common/pump.hpp).
+// session's strand, or on the io_context's one thread with server_options::single_threaded
+// (see wsx::session_handlers in wsx/common/pump.hpp).
 #pragma once
 
 #include "wsx/common/pump.hpp"
