@@ -352,7 +352,7 @@ class pump {
   // connection sends into another on the same thread), or null. A handle of that pump's own
   // session reaches it through this pointer, without locking its weak reference: the pump is
   // alive for as long as its settle runs.
-  friend class pump_session;  // settling_owner()
+  friend class pump_session;  // pump_for_call()
   static thread_local pump* settling_here_;
 
   std::shared_ptr<pump_context> ctx_;
@@ -423,9 +423,15 @@ class pump_session final : public session {
  private:
   friend class pump;
   void end() noexcept { mark_ended(); }
-  // The pump behind this handle when one of its handlers is running on this thread (the handler
-  // has called its own session), else null: the common case, answered without a weak_ptr lock.
-  pump* settling_owner() const noexcept;
+  // The pump a call goes to: when one of its handlers is running on this thread (the handler
+  // has called its own session, the common case) the settling pump itself, without a weak_ptr
+  // lock; otherwise the locked weak reference, which `keep` holds for the call. `p` is null once
+  // the pump is gone.
+  struct target {
+    std::shared_ptr<pump> keep;
+    pump* p = nullptr;
+  };
+  target pump_for_call() const noexcept;
 
   std::string remote_;
   std::weak_ptr<pump> pump_;
