@@ -1,8 +1,8 @@
 // The connection: the handshake, frame and close state machines glued to deadlines and output.
 //
-// Input is copied once into in_buf_ (the caller keeps its buffer) and decoded lazily: process()
+// Input is copied once into in_buf (the caller keeps its buffer) and decoded lazily: process()
 // runs until it has queued at least one event or used up the input, and next_event() resumes it.
-// So an event's spans (payloads unmasked in place in in_buf_, or an assembled message) stay put
+// So an event's spans (payloads unmasked in place in in_buf, or an assembled message) stay put
 // until the next non-const call, without copying every payload aside. Auto replies (pong, close
 // echo) are queued at the moment their frame is decoded, which is before the event is seen.
 //
@@ -38,43 +38,71 @@ enum class hs_step : std::uint8_t {
 }  // namespace
 
 struct connection::impl {
+  // What the connection needs only while it has work in hand: input being decoded, events not
+  // pulled yet, a message being assembled, output waiting, the peer's close reason. Allocated by
+  // the first use; shrink_to_fit() frees it when an open connection has spent all of it between
+  // two messages, so an idle connection carries only the members below.
+  struct active_state {
+    active_state(role r, const config& c)
+        : decoder(r, {c.max_frame_payload, c.max_message_size, c.max_fragments_per_message}) {}
+    // True when dropping this loses nothing: a fresh one would go on the same.
+    bool spent() const noexcept {
+      return in_pos == in_buf.size() && head == events.size() && !assembled &&
+             assembly.empty() && decoder.at_boundary() && out.holds_nothing();
+    }
+    detail::frame_decoder decoder;
+    std::vector<std::byte> in_buf;
+    std::size_t in_pos = 0;
+    std::vector<std::byte> assembly;
+    bool assembled = false;
+    std::vector<event> events;
+    std::size_t head = 0;
+    detail::output_queue out;
+    std::string close_reason;
+  };
+
   impl(role r, std::shared_ptr<const config> c, time_point now)
       : role_(r),
-        shared_cfg_(std::move(c)),
-        cfg_(*shared_cfg_),
-        decoder_(r, {cfg_.max_frame_payload, cfg_.max_message_size,
-                     cfg_.max_fragments_per_message}) {
-    deadlines_.arm_after(deadline::handshake, now, cfg_.handshake_timeout);
+        shared_cfg_(std::move(c)) {
+    deadlines_.arm_after(deadline::handshake, now, cfg().handshake_timeout);
     if (r == role::server)
       http_ = std::make_unique<detail::http_parser>(detail::http_parser::kind::request,
-                                                    cfg_.max_header_bytes);
+                                                    cfg().max_header_bytes);
   }
 
   // ---- events ----
   // Constructs the event in the queue: one move of the alternative, none of the variant.
   template <class E>
   void push(E&& ev) {
-    events_.emplace_back(std::forward<E>(ev));
+    act().events.emplace_back(std::forward<E>(ev));
   }
-  bool has_events() const noexcept { return head_ < events_.size(); }
+  bool has_events() const noexcept { return act_ && act_->head < act_->events.size(); }
+
+  // ---- the active part ----
+  active_state& act() {
+    if (!act_) act_ = std::make_unique<active_state>(role_, cfg());
+    return *act_;
+  }
+  std::size_t out_size() const noexcept { return act_ ? act_->out.size() : 0; }
 
   // ---- output helpers ----
   void note_output_grew(std::size_t before, time_point now) {
-    if (before == 0 && !out_.empty()) deadlines_.arm_after(deadline::write, now, cfg_.write_timeout);
+    if (before == 0 && out_size() != 0) deadlines_.arm_after(deadline::write, now, cfg().write_timeout);
   }
   void queue_raw(std::string_view s, time_point now) {
-    const auto before = out_.size();
-    out_.append(as_bytes(s));
+    const auto before = out_size();
+    act().out.append(as_bytes(s));
     note_output_grew(before, now);
   }
   bool queue_frame(bool fin, opcode op, bytes_view payload, time_point now) {
-    const auto before = out_.size();
+    const auto before = out_size();
+    auto& out = act().out;
     if (role_ == role::client) {
       detail::mask_key key;
       if (!detail::next_mask_key(key)) return false;
-      detail::encode_frame(out_, fin, op, payload, &key);
+      detail::encode_frame(out, fin, op, payload, &key);
     } else {
-      detail::encode_frame(out_, fin, op, payload, nullptr);
+      detail::encode_frame(out, fin, op, payload, nullptr);
     }
     note_output_grew(before, now);
     return true;
@@ -85,13 +113,13 @@ struct connection::impl {
     queue_frame(true, opcode::close, {buf.data(), n}, now);
     close_sent_ = true;
     if (!deadlines_.armed(deadline::close))
-      deadlines_.arm_after(deadline::close, now, cfg_.close_timeout);
+      deadlines_.arm_after(deadline::close, now, cfg().close_timeout);
   }
   bool would_exceed(std::size_t add) const noexcept {
-    return out_.size() + add > cfg_.max_buffered_output;
+    return out_size() + add > cfg().max_buffered_output;
   }
   void drop_output() noexcept {
-    out_.drop_all();  // kept alive until the next consume_output(): a write may hold them
+    if (act_) act_->out.drop_all();  // kept alive until the next consume_output(): a write may hold them
     deadlines_.disarm(deadline::write);
   }
 
@@ -148,26 +176,27 @@ struct connection::impl {
 
   void arm_heartbeat(time_point now) {
     if (state_ != connection_state::open) return;
-    if (!awaiting_pong_) deadlines_.arm_after(deadline::ping, now, cfg_.ping_interval);
-    deadlines_.arm_after(deadline::idle, now, cfg_.idle_timeout);
+    if (!awaiting_pong_) deadlines_.arm_after(deadline::ping, now, cfg().ping_interval);
+    deadlines_.arm_after(deadline::idle, now, cfg().idle_timeout);
   }
 
   // ---- input ----
   bytes_view unread() const noexcept {
-    return {in_buf_.data() + in_pos_, in_buf_.size() - in_pos_};
+    if (!act_) return {};
+    return {act_->in_buf.data() + act_->in_pos, act_->in_buf.size() - act_->in_pos};
   }
 
   void process(time_point now) {
     if (now > now_) now_ = now;
-    if (assembled_) {
-      assembly_.clear();
-      assembled_ = false;
+    if (act_ && act_->assembled) {
+      act_->assembly.clear();
+      act_->assembled = false;
     }
     while (!has_events() && state_ != connection_state::closed) {
       if (state_ == connection_state::connecting) {
         if (!process_handshake(now)) break;
       } else if (close_received_) {
-        in_pos_ = in_buf_.size();  // RFC 6455 §5.5.1: nothing follows a close frame
+        if (act_) act_->in_pos = act_->in_buf.size();  // RFC 6455 §5.5.1: nothing follows a close frame
         break;
       } else if (!process_frame(now)) {
         break;
@@ -176,7 +205,7 @@ struct connection::impl {
     // At EOF, bytes that can no longer be used (after a close frame, or frames behind an
     // unanswered upgrade) must not keep the connection alive.
     if (eof_ && !has_events() && state_ != connection_state::closed &&
-        (in_pos_ == in_buf_.size() || close_received_ || hs_ == hs_step::awaiting_app))
+        (unread().empty() || close_received_ || hs_ == hs_step::awaiting_app))
       handle_eof(now);
   }
 
@@ -187,7 +216,7 @@ struct connection::impl {
     std::size_t used = 0;
     auto avail = unread();
     auto st = http_->feed({avail.data(), avail.size()}, used);
-    in_pos_ += used;
+    if (act_) act_->in_pos += used;
     if (st == detail::http_parser::status::need_more) return false;
     if (role_ == role::server) {
       if (st == detail::http_parser::status::error) {
@@ -197,7 +226,7 @@ struct connection::impl {
       upgrade_request req;
       hsd_ = std::make_unique<handshake_data>();
       auto failure = detail::check_upgrade_request(http_->head(), req, hsd_->client_key);
-      if (failure && cfg_.plain_http && failure->ec == errc::missing_upgrade &&
+      if (failure && cfg().plain_http && failure->ec == errc::missing_upgrade &&
           !http_->head().header("upgrade")) {
         push(plain_request(http_->head()));
         hs_ = hs_step::awaiting_app;
@@ -253,16 +282,18 @@ struct connection::impl {
 
   // Decodes one item. Returns false when more input is needed.
   bool process_frame(time_point now) {
+    if (!act_) return false;  // no input
+    auto& a = *act_;
     std::size_t used = 0;
-    std::span<std::byte> avail{in_buf_.data() + in_pos_, in_buf_.size() - in_pos_};
-    auto it = decoder_.next(avail, used);
-    in_pos_ += used;
+    std::span<std::byte> avail{a.in_buf.data() + a.in_pos, a.in_buf.size() - a.in_pos};
+    auto it = a.decoder.next(avail, used);
+    a.in_pos += used;
     using R = detail::frame_decoder::result;
     switch (it.type) {
       case R::need_more:
         return false;
       case R::error:
-        fail(decoder_.error(), now);
+        fail(a.decoder.error(), now);
         return true;
       case R::data:
         on_data(it);
@@ -275,7 +306,7 @@ struct connection::impl {
   }
 
   void on_data(const detail::frame_decoder::item& it) {
-    if (cfg_.delivery == delivery::chunks) {
+    if (cfg().delivery == delivery::chunks) {
       push(message_chunk{it.kind, it.first, it.last, it.payload});
       return;
     }
@@ -283,10 +314,11 @@ struct connection::impl {
       push(message{it.kind, it.payload});
       return;
     }
-    assembly_.insert(assembly_.end(), it.payload.begin(), it.payload.end());
+    auto& a = act();
+    a.assembly.insert(a.assembly.end(), it.payload.begin(), it.payload.end());
     if (it.last) {
-      assembled_ = true;
-      push(message{it.kind, {assembly_.data(), assembly_.size()}});
+      a.assembled = true;
+      push(message{it.kind, {a.assembly.data(), a.assembly.size()}});
     }
   }
 
@@ -310,7 +342,7 @@ struct connection::impl {
     }
     close_received_ = true;
     close_code_ = cp.code;
-    close_reason_.assign(cp.reason);
+    act().close_reason.assign(cp.reason);
     push(close_received{cp.code, cp.reason});
     // RFC 6455 §5.5.1: reply with a close frame if we have not sent one; echo the code.
     if (!close_sent_) {
@@ -325,7 +357,7 @@ struct connection::impl {
   void closing_handshake_done(time_point now) {
     (void)now;
     if (role_ == role::server) {
-      finish(close_code_, close_reason_, true, ending_ec_);
+      finish(close_code_, act().close_reason, true, ending_ec_);
     } else {
       state_ = connection_state::closing;
       deadlines_.disarm(deadline::ping);
@@ -360,7 +392,7 @@ struct connection::impl {
       return;
     }
     if (close_received_ && close_sent_) {
-      finish(close_code_, close_reason_, true, ending_ec_);
+      finish(close_code_, act().close_reason, true, ending_ec_);
       return;
     }
     // RFC 6455 §7.1.5: no close frame received: the close code is 1006.
@@ -370,7 +402,7 @@ struct connection::impl {
 
   role role_;
   std::shared_ptr<const config> shared_cfg_;  // shared by every connection of a server
-  const config& cfg_;
+  const config& cfg() const noexcept { return *shared_cfg_; }
   connection_state state_ = connection_state::connecting;
   hs_step hs_ = hs_step::reading;
   std::unique_ptr<detail::http_parser> http_;
@@ -381,14 +413,7 @@ struct connection::impl {
     std::vector<std::string> offered_subprotocols;  // server: what the client offered
   };
   std::unique_ptr<handshake_data> hsd_;
-  detail::frame_decoder decoder_;
-  std::vector<std::byte> in_buf_;
-  std::size_t in_pos_ = 0;
-  std::vector<std::byte> assembly_;
-  bool assembled_ = false;
-  std::vector<event> events_;
-  std::size_t head_ = 0;
-  detail::output_queue out_;
+  std::unique_ptr<active_state> act_;
   detail::deadlines deadlines_;
   time_point last_rx_{};
   time_point now_{};  // the latest `now` passed in
@@ -400,7 +425,6 @@ struct connection::impl {
   bool send_in_message_ = false;
   bool plain_ = false;  // the waiting request is plain HTTP (config::plain_http)
   close_code close_code_ = close_code::abnormal;
-  std::string close_reason_;
   std::error_code ending_ec_;  // why a clean close was started locally (idle timeout)
   std::error_code sticky_;
 };
@@ -434,7 +458,7 @@ std::error_code connection::connect(const client_options& opts, time_point now) 
   m.hsd_->client_key = std::move(key);
   m.hsd_->offered = opts;
   m.http_ = std::make_unique<detail::http_parser>(detail::http_parser::kind::response,
-                                                  m.cfg_.max_header_bytes);
+                                                  m.cfg().max_header_bytes);
   m.hs_ = hs_step::awaiting_reply;
   m.queue_raw(detail::build_client_request(opts, m.hsd_->client_key), now);
   return {};
@@ -444,14 +468,15 @@ std::error_code connection::receive(bytes_view in, time_point now) {
   auto& m = *impl_;
   if (m.state_ == connection_state::closed || m.eof_) return m.sticky_;
   if (!in.empty()) {
-    if (m.in_pos_ == m.in_buf_.size()) {
-      m.in_buf_.clear();
-      m.in_pos_ = 0;
-    } else if (m.in_pos_ > m.in_buf_.size() / 2) {
-      m.in_buf_.erase(m.in_buf_.begin(), m.in_buf_.begin() + static_cast<std::ptrdiff_t>(m.in_pos_));
-      m.in_pos_ = 0;
+    auto& a = m.act();
+    if (a.in_pos == a.in_buf.size()) {
+      a.in_buf.clear();
+      a.in_pos = 0;
+    } else if (a.in_pos > a.in_buf.size() / 2) {
+      a.in_buf.erase(a.in_buf.begin(), a.in_buf.begin() + static_cast<std::ptrdiff_t>(a.in_pos));
+      a.in_pos = 0;
     }
-    m.in_buf_.insert(m.in_buf_.end(), in.begin(), in.end());
+    a.in_buf.insert(a.in_buf.end(), in.begin(), in.end());
     // Any byte from the peer proves it is alive (heartbeat) and not idle.
     m.last_rx_ = now;
     if (m.awaiting_pong_) {
@@ -474,13 +499,15 @@ void connection::receive_eof(time_point now) {
 std::optional<event> connection::next_event() {
   auto& m = *impl_;
   if (!m.has_events()) {
-    m.events_.clear();
-    m.head_ = 0;
+    if (m.act_) {
+      m.act_->events.clear();
+      m.act_->head = 0;
+    }
     // No clock here: the replies process() may queue are stamped with the latest `now` seen.
     m.process(m.now_);
   }
   if (!m.has_events()) return std::nullopt;
-  return std::move(m.events_[m.head_++]);  // straight into the optional: one move
+  return std::move(m.act_->events[m.act_->head++]);  // straight into the optional: one move
 }
 
 std::error_code connection::accept(const accept_options& opts, time_point now) {
@@ -538,8 +565,8 @@ std::error_code connection::send_shared(const shared_message& msg, time_point no
   if (msg.empty()) return errc::invalid_argument;
   const auto wire = msg.wire();
   if (m.would_exceed(wire.size())) return errc::output_limit;
-  const auto before = m.out_.size();
-  m.out_.append_shared(wire, msg.owner());
+  const auto before = m.out_size();
+  m.act().out.append_shared(wire, msg.owner());
   m.note_output_grew(before, now);
   return {};
 }
@@ -550,7 +577,7 @@ std::error_code connection::send(opcode op, bytes_view payload, bool fin, time_p
     return errc::invalid_argument;
   if (m.state_ != connection_state::open || m.close_sent_) return errc::invalid_state;
   if ((op == opcode::continuation) != m.send_in_message_) return errc::invalid_state;
-  const std::size_t piece = m.cfg_.auto_fragment_size ? m.cfg_.auto_fragment_size : payload.size();
+  const std::size_t piece = m.cfg().auto_fragment_size ? m.cfg().auto_fragment_size : payload.size();
   const std::size_t frames = piece ? (payload.size() + piece - 1) / piece : 1;
   if (m.would_exceed(payload.size() + std::max<std::size_t>(frames, 1) * 14))
     return errc::output_limit;
@@ -598,7 +625,8 @@ std::error_code connection::close(close_code code, std::string_view reason, time
 }
 
 output_view connection::pending_output() const noexcept {
-  const auto ranges = impl_->out_.pending();
+  if (!impl_->act_) return {};
+  const auto ranges = impl_->act_->out.pending();
   std::size_t total = 0;
   for (const auto& r : ranges) total += r.size();
   return {ranges.data(), ranges.size(), total};
@@ -606,29 +634,37 @@ output_view connection::pending_output() const noexcept {
 
 void connection::consume_output(std::size_t n, time_point now) noexcept {
   auto& m = *impl_;
-  n = std::min(n, m.out_.size());
-  m.out_.consume(n);  // also frees output a deadline dropped while this write held it
+  if (!m.act_) return;  // nothing was ever queued, or all of it went out before a shrink
+  auto& out = m.act_->out;
+  n = std::min(n, out.size());
+  out.consume(n);  // also frees output a deadline dropped while this write held it
   if (n == 0) return;
   // RFC-independent liveness of the writer: progress pushes the write deadline out.
-  if (m.out_.empty()) {
+  if (out.empty()) {
     m.deadlines_.disarm(deadline::write);
   } else {
-    m.deadlines_.arm_after(deadline::write, now, m.cfg_.write_timeout);
+    m.deadlines_.arm_after(deadline::write, now, m.cfg().write_timeout);
   }
 }
 
-std::size_t connection::buffered_amount() const noexcept { return impl_->out_.size(); }
+std::size_t connection::buffered_amount() const noexcept { return impl_->out_size(); }
 
 void connection::shrink_to_fit() noexcept {
   auto& m = *impl_;
-  if (m.in_pos_ == m.in_buf_.size() && !m.has_events()) {
-    std::vector<std::byte>().swap(m.in_buf_);
-    m.in_pos_ = 0;
-    std::vector<event>().swap(m.events_);
-    m.head_ = 0;
-    if (!m.assembled_ && m.assembly_.empty()) std::vector<std::byte>().swap(m.assembly_);
+  if (!m.act_) return;
+  auto& a = *m.act_;
+  if (m.state_ == connection_state::open && a.spent()) {
+    m.act_.reset();  // between two messages: a fresh one carries on from here
+    return;
   }
-  m.out_.shrink_to_fit();
+  if (a.in_pos == a.in_buf.size() && !m.has_events()) {
+    std::vector<std::byte>().swap(a.in_buf);
+    a.in_pos = 0;
+    std::vector<event>().swap(a.events);
+    a.head = 0;
+    if (!a.assembled && a.assembly.empty()) std::vector<std::byte>().swap(a.assembly);
+  }
+  a.out.shrink_to_fit();
 }
 
 std::optional<time_point> connection::next_deadline() const noexcept {
@@ -666,7 +702,7 @@ void connection::on_timer(time_point now) {
   if (d.due(deadline::close, now)) {
     m.drop_output();
     if (m.close_sent_ && m.close_received_) {
-      m.finish(m.close_code_, m.close_reason_, true, m.ending_ec_);  // client: server kept TCP open
+      m.finish(m.close_code_, m.act().close_reason, true, m.ending_ec_);  // client: server kept TCP open
     } else {
       m.finish(close_code::abnormal, make_error_code(errc::close_timeout).message(), false,
                errc::close_timeout);
@@ -695,7 +731,7 @@ void connection::on_timer(time_point now) {
     m.queue_frame(true, opcode::ping, {}, now);
     m.awaiting_pong_ = true;
     d.disarm(deadline::ping);
-    d.arm_after(deadline::pong, now, m.cfg_.pong_timeout);
+    d.arm_after(deadline::pong, now, m.cfg().pong_timeout);
   }
 }
 
@@ -704,7 +740,7 @@ role connection::get_role() const noexcept { return impl_->role_; }
 bool connection::wants_read() const noexcept {
   return impl_->state_ != connection_state::closed && !impl_->eof_;
 }
-bool connection::wants_write() const noexcept { return !impl_->out_.empty(); }
+bool connection::wants_write() const noexcept { return impl_->out_size() != 0; }
 bool connection::should_close_transport() const noexcept {
   return impl_->state_ == connection_state::closed;
 }

@@ -654,8 +654,10 @@ TEST(connection, no_deadline_once_closed_and_flushed) {
 // ---- chunking invariance ------------------------------------------------------------------------
 
 namespace {
+// With `shrink`, shrink_to_fit() runs after every piece's events (an embedder freeing the
+// working state of a connection that went quiet): that must not change the outcome either.
 lines run_server_with_cuts(const std::string& wire, const std::vector<std::size_t>& cuts,
-                           wsx::delivery mode) {
+                           wsx::delivery mode, bool shrink = false) {
   fake_clock t;
   wsx::config cfg;
   cfg.delivery = mode;
@@ -692,6 +694,7 @@ lines run_server_with_cuts(const std::string& wire, const std::vector<std::size_
       }
       log.push_back(wsx::test::describe(*ev));
     }
+    if (shrink) c.shrink_to_fit();
   };
   for (auto n : cuts) take(std::min(n, wire.size() - at));
   take(wire.size() - at);
@@ -721,6 +724,7 @@ RC_GTEST_PROP(connection, chunking_does_not_change_events, ()) {
       *rc::gen::container<std::vector<std::size_t>>(rc::gen::inRange<std::size_t>(0, 64));
   RC_ASSERT(run_server_with_cuts(wire, cuts, mode) == whole);
   RC_ASSERT(run_server_with_cuts(wire, bytewise, mode) == whole);
+  RC_ASSERT(run_server_with_cuts(wire, cuts, mode, true) == whole);
 }
 
 // ---- what the application may pass to accept(), reject(), respond() and connect() -------------
@@ -1019,4 +1023,65 @@ TEST(connection, shrink_to_fit_keeps_a_partial_header) {
   drain_events(s.c, log);
   EXPECT_EQ(s.feed(std::string_view(frame).substr(3)),
             (lines{"chunk binary first last '" + std::string(300, 'b') + "'"}));
+}
+
+wsx::config whole_messages() {
+  wsx::config cfg;
+  cfg.delivery = wsx::delivery::whole_messages;
+  return cfg;
+}
+
+TEST(connection, shrink_to_fit_between_messages_goes_on_the_same) {
+  open_server s{whole_messages()};
+  EXPECT_EQ(s.feed(client_frame(0x81, "one")), (lines{"message text 'one'"}));
+  drain_output(s.c, s.t.now());
+  const auto deadline = s.c.next_deadline();
+  s.c.shrink_to_fit();  // everything is spent: the connection drops its working state
+  EXPECT_EQ(s.c.buffered_amount(), 0u);
+  EXPECT_TRUE(s.c.pending_output().empty());
+  EXPECT_EQ(s.c.next_deadline(), deadline);
+  EXPECT_FALSE(s.c.next_event());
+  EXPECT_EQ(s.feed(client_frame(0x89, "hb") + client_frame(0x82, "two")),
+            (lines{"ping 'hb'", "message binary 'two'"}));
+  EXPECT_EQ(drain_output(s.c, s.t.now()), server_frame(0x8A, "hb"));
+  EXPECT_FALSE(s.c.send_text("back", s.t.now()));
+  EXPECT_EQ(drain_output(s.c, s.t.now()), server_frame(0x81, "back"));
+}
+
+TEST(connection, shrink_to_fit_keeps_an_unfinished_message) {
+  open_server s{whole_messages()};
+  // A text message in two fragments, split inside a two-byte UTF-8 sequence ("é").
+  EXPECT_EQ(s.feed(client_frame(0x01, "caf\xC3")), (lines{}));
+  s.c.shrink_to_fit();
+  EXPECT_EQ(s.feed(client_frame(0x80, "\xA9!")), (lines{"message text 'caf\xC3\xA9!'"}));
+  // The continuation rules still hold after a shrink: a lone continuation fails.
+  s.c.shrink_to_fit();
+  EXPECT_THAT(s.feed(client_frame(0x80, "x")).back(), StartsWith("closed 1002"));
+}
+
+TEST(connection, shrink_to_fit_keeps_queued_output) {
+  open_server s;
+  ASSERT_FALSE(s.c.send_text("queued", s.t.now()));
+  s.c.shrink_to_fit();
+  EXPECT_EQ(s.c.buffered_amount(), server_frame(0x81, "queued").size());
+  EXPECT_EQ(drain_output(s.c, s.t.now()), server_frame(0x81, "queued"));
+}
+
+TEST(connection, shrink_to_fit_keeps_the_closing_handshake) {
+  pair p;
+  p.pump();
+  p.client.shrink_to_fit();
+  ASSERT_FALSE(p.server.close(wsx::close_code::normal, "bye", p.t.now()));
+  p.pump();
+  // The client has the server's close and waits for its FIN: a shrink now must keep the reason.
+  ASSERT_EQ(p.client.state(), wsx::connection_state::closing);
+  p.client.shrink_to_fit();
+  p.client.receive_eof(p.t.now());
+  std::optional<wsx::closed> end;
+  while (auto ev = p.client.next_event())
+    if (auto* c = std::get_if<wsx::closed>(&*ev)) end = *c;
+  ASSERT_TRUE(end);
+  EXPECT_EQ(end->code, wsx::close_code::normal);
+  EXPECT_EQ(end->reason, "bye");
+  EXPECT_TRUE(end->clean);
 }

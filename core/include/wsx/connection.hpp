@@ -173,9 +173,13 @@ class connection {
   void consume_output(std::size_t n, time_point now) noexcept;
   // Bytes queued and not yet consumed.
   std::size_t buffered_amount() const noexcept;
-  // Free buffers kept for reuse (call when the connection goes quiet to cut idle memory): the
-  // input and event buffers when everything was read, the output's block list when nothing is
-  // queued (the blocks themselves go back to a per-thread pool as soon as they are consumed).
+  // Free what is kept for reuse (call when the connection goes quiet to cut idle memory). An
+  // open connection between two messages (everything read, every event pulled, no frame or
+  // message half received, nothing queued) drops its whole working state: frame decoder, input,
+  // event and assembly buffers, output queue; the next input or send allocates it afresh and
+  // carries on the same. Otherwise it frees the input and event buffers when everything was
+  // read, and the output's block list when nothing is queued (the blocks themselves go back to
+  // a per-thread pool as soon as they are consumed).
   void shrink_to_fit() noexcept;
 
   // ---- time --------------------------------------------------------------------------------

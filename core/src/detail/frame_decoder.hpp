@@ -56,6 +56,11 @@ class frame_decoder {
   bool failed() const noexcept { return failed_; }
   // True while a message is unfinished (fragments to come, or the rest of a frame's payload).
   bool in_message() const noexcept { return in_message_; }
+  // True between two messages with nothing of the next header read: a fresh decoder with the
+  // same role and limits would go on exactly the same.
+  bool at_boundary() const noexcept {
+    return !in_frame_ && hdr_have_ == 0 && !in_message_ && !failed_;
+  }
 
  private:
   item fail(errc e) noexcept;

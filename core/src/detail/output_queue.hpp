@@ -39,6 +39,8 @@ class output_queue {
   void drop_all() noexcept;
   std::size_t size() const noexcept { return size_; }
   bool empty() const noexcept { return size_ == 0; }
+  // Empty, and holding no dropped bytes a write may still read.
+  bool holds_nothing() const noexcept { return size_ == 0 && !dropped_; }
   // When the queue is empty, frees the block list's own storage too.
   void shrink_to_fit() noexcept;
 
