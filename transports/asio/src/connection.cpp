@@ -113,13 +113,12 @@ void connection<Executor>::set_timer(std::optional<time_point> at) {
     }
     return;
   }
-  if (timer_waiting_ && timer_expiry_ <= *at) return;  // fires first, then waits for the rest
+  if (timer_waiting_ && timer_.expiry() <= *at) return;  // fires first, then waits for the rest
   arm_timer(*at);
 }
 
 template <class Executor>
 void connection<Executor>::arm_timer(time_point at) {
-  timer_expiry_ = at;
   timer_.expires_at(at);  // cancels an outstanding wait; its completion is of an old generation
   timer_waiting_ = true;
   const std::uint32_t generation = ++timer_generation_;

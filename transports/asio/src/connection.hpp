@@ -154,8 +154,6 @@ class connection : public connection_entry,
   std::shared_ptr<connection> self() { return this->shared_from_this(); }
 
   Executor executor_;
-  bool closed_ = false;     // close_now() ran: the socket is closed, every handler returns
-  bool lingering_ = false;  // begin_linger() ran
 
  private:
   void arm_timer(time_point at);
@@ -166,12 +164,13 @@ class connection : public connection_entry,
   std::shared_ptr<connection_owner> owner_;
   std::uint64_t serial_;
   std::chrono::nanoseconds linger_;
-  std::optional<time_point> timer_target_;  // what the pump asked for
-  time_point timer_expiry_{};               // what the timer is set to while a wait is out
-  std::uint32_t timer_generation_ = 0;      // waits of earlier generations were superseded
-  bool timer_waiting_ = false;
+  maybe_time timer_target_;             // what the pump asked for
+  std::uint32_t timer_generation_ = 0;  // waits of earlier generations were superseded
+  bool timer_waiting_ = false;          // a wait is out, for timer_.expiry()
 
  protected:
+  bool closed_ = false;     // close_now() ran: the socket is closed, every handler returns
+  bool lingering_ = false;  // begin_linger() ran
   // Holds only a reference to *this until start_server()/start_client() starts it.
   pump pump_;
 };

@@ -373,8 +373,8 @@ void pump::note_buffered(std::size_t left_mailbox) noexcept {
 
 void pump::update_timer() {
   std::optional<time_point> due = conn_.next_deadline();
-  if (shrink_at_ && (!due || *shrink_at_ < *due)) due = shrink_at_;
-  if (due == armed_) return;
+  if (shrink_at_ && (!due || *shrink_at_ < *due)) due = *shrink_at_;
+  if (maybe_time(due) == armed_) return;
   armed_ = due;
   io_.set_timer(due);
 }

@@ -173,6 +173,27 @@ struct pump_context {
 // ---- the transport side ----------------------------------------------------------------------
 
 // The outcome of transport_io::write().
+// An optional time_point in the 8 bytes of one (std::optional takes 16): time_point::max(),
+// which no deadline is ever set to, stands for "none". For the per-connection objects, which
+// every idle connection carries.
+class maybe_time {
+ public:
+  maybe_time() = default;
+  maybe_time(time_point t) noexcept : at_(t) {}                              // NOLINT: implicit
+  maybe_time(std::optional<time_point> t) noexcept : at_(t ? *t : none) {}  // NOLINT: implicit
+  explicit operator bool() const noexcept { return at_ != none; }
+  time_point operator*() const noexcept { return at_; }
+  std::optional<time_point> get() const noexcept {
+    return at_ == none ? std::nullopt : std::optional<time_point>(at_);
+  }
+  void reset() noexcept { at_ = none; }
+  friend bool operator==(maybe_time, maybe_time) = default;
+
+ private:
+  static constexpr time_point none = time_point::max();
+  time_point at_ = none;
+};
+
 struct write_result {
   std::size_t written = 0;  // bytes taken from the front of the ranges and already sent
   bool in_flight = false;   // an operation is outstanding: expect pump::on_write_complete()
@@ -361,8 +382,8 @@ class pump {
   connection conn_;
   std::weak_ptr<pump> self_;
   std::shared_ptr<session> handle_;
-  std::optional<time_point> armed_;      // what set_timer() was last told
-  std::optional<time_point> shrink_at_;  // when to check for a quiet connection
+  maybe_time armed_;                     // what set_timer() was last told
+  maybe_time shrink_at_;                 // when to check for a quiet connection
   time_point last_activity_{};           // the last input or written output
   time_point settle_now_{};              // the `now` of the settle() running
   std::error_code end_ec_;               // why the session ended (closed::ec)
@@ -383,6 +404,10 @@ class pump {
   bool shrunk_ = false;             // idle buffers freed, and no input since
   bool paused_since_open_ = false;  // on_read_idle() came after the upgrade
   bool transport_closing_ = false;
+  // Flags other threads read, next to the loop's own so that all of them fill one word.
+  std::atomic<bool> has_mail_{false};  // the mailbox is not empty (a lock-free hint)
+  std::atomic<bool> ended_{false};     // the session's end was processed (any thread)
+  std::atomic<bool> sendable_{false};  // open as of the last settle: sends may be queued
 
   // Mailbox: commands from other threads, applied on the loop. Made by the first such command
   // (a connection that only ever answers from its own handlers never has one: 8 bytes instead
@@ -394,13 +419,10 @@ class pump {
   };
   mailbox& mail_box();  // made here if it does not exist yet; any thread
   std::atomic<mailbox*> mailbox_{nullptr};
-  std::atomic<bool> has_mail_{false};  // the mailbox is not empty (a lock-free hint)
   // The core's buffered amount as of the last settle plus the payload bytes reserved for
   // commands in the mailbox: buffered_amount() for every thread, and what admit() checks.
   std::atomic<std::size_t> queued_{0};
   std::size_t core_published_ = 0;     // the core's part of queued_ (loop only)
-  std::atomic<bool> ended_{false};     // the session's end was processed (any thread)
-  std::atomic<bool> sendable_{false};  // open as of the last settle: sends may be queued
 };
 
 // The session handle every transport hands to applications (see wsx::session): a weak reference
