@@ -347,3 +347,23 @@ TEST(pump, a_handler_reaches_its_own_session_and_others_each_through_its_handle)
 }
 
 }  // namespace
+
+TEST(maybe_time, holds_a_time_or_none_like_an_optional) {
+  const wsx::time_point t0{std::chrono::seconds(5)};
+  wsx::maybe_time m;
+  EXPECT_FALSE(m);
+  EXPECT_EQ(m.get(), std::nullopt);
+  m = t0;
+  ASSERT_TRUE(m);
+  EXPECT_EQ(*m, t0);
+  EXPECT_EQ(m.get(), std::optional<wsx::time_point>(t0));
+  EXPECT_EQ(m, wsx::maybe_time(std::optional<wsx::time_point>(t0)));
+  EXPECT_NE(m, wsx::maybe_time());
+  m = std::optional<wsx::time_point>();
+  EXPECT_FALSE(m);
+  m = wsx::time_point{};  // the clock's epoch is a time like any other
+  EXPECT_TRUE(m);
+  m.reset();
+  EXPECT_EQ(m, wsx::maybe_time());
+  static_assert(sizeof(wsx::maybe_time) == sizeof(wsx::time_point));
+}
