@@ -87,7 +87,8 @@ struct connection::impl {
 
   // ---- output helpers ----
   void note_output_grew(std::size_t before, time_point now) {
-    if (before == 0 && out_size() != 0) deadlines_.arm_after(deadline::write, now, cfg().write_timeout);
+    if (before == 0 && out_size() != 0)
+      deadlines_.arm_after(deadline::write, now, cfg().write_timeout);
   }
   void queue_raw(std::string_view s, time_point now) {
     const auto before = out_size();
@@ -119,7 +120,8 @@ struct connection::impl {
     return out_size() + add > cfg().max_buffered_output;
   }
   void drop_output() noexcept {
-    if (act_) act_->out.drop_all();  // kept alive until the next consume_output(): a write may hold them
+    // The bytes stay alive until the next consume_output(): a write may hold them.
+    if (act_) act_->out.drop_all();
     deadlines_.disarm(deadline::write);
   }
 
@@ -181,7 +183,8 @@ struct connection::impl {
   }
 
   // ---- input ----
-  bytes_view unread() const noexcept {
+  // The input not decoded yet (the decoder unmasks payloads in place, hence mutable).
+  std::span<std::byte> unread() noexcept {
     if (!act_) return {};
     return {act_->in_buf.data() + act_->in_pos, act_->in_buf.size() - act_->in_pos};
   }
@@ -196,7 +199,8 @@ struct connection::impl {
       if (state_ == connection_state::connecting) {
         if (!process_handshake(now)) break;
       } else if (close_received_) {
-        if (act_) act_->in_pos = act_->in_buf.size();  // RFC 6455 §5.5.1: nothing follows a close frame
+        // RFC 6455 §5.5.1: nothing follows a close frame.
+        if (act_) act_->in_pos = act_->in_buf.size();
         break;
       } else if (!process_frame(now)) {
         break;
@@ -285,8 +289,7 @@ struct connection::impl {
     if (!act_) return false;  // no input
     auto& a = *act_;
     std::size_t used = 0;
-    std::span<std::byte> avail{a.in_buf.data() + a.in_pos, a.in_buf.size() - a.in_pos};
-    auto it = a.decoder.next(avail, used);
+    auto it = a.decoder.next(unread(), used);
     a.in_pos += used;
     using R = detail::frame_decoder::result;
     switch (it.type) {
@@ -577,7 +580,8 @@ std::error_code connection::send(opcode op, bytes_view payload, bool fin, time_p
     return errc::invalid_argument;
   if (m.state_ != connection_state::open || m.close_sent_) return errc::invalid_state;
   if ((op == opcode::continuation) != m.send_in_message_) return errc::invalid_state;
-  const std::size_t piece = m.cfg().auto_fragment_size ? m.cfg().auto_fragment_size : payload.size();
+  const std::size_t fragment = m.cfg().auto_fragment_size;
+  const std::size_t piece = fragment ? fragment : payload.size();
   const std::size_t frames = piece ? (payload.size() + piece - 1) / piece : 1;
   if (m.would_exceed(payload.size() + std::max<std::size_t>(frames, 1) * 14))
     return errc::output_limit;
@@ -702,7 +706,8 @@ void connection::on_timer(time_point now) {
   if (d.due(deadline::close, now)) {
     m.drop_output();
     if (m.close_sent_ && m.close_received_) {
-      m.finish(m.close_code_, m.act().close_reason, true, m.ending_ec_);  // client: server kept TCP open
+      // A client whose server kept TCP open.
+      m.finish(m.close_code_, m.act().close_reason, true, m.ending_ec_);
     } else {
       m.finish(close_code::abnormal, make_error_code(errc::close_timeout).message(), false,
                errc::close_timeout);
