@@ -172,7 +172,6 @@ struct pump_context {
 
 // ---- the transport side ----------------------------------------------------------------------
 
-// The outcome of transport_io::write().
 // An optional time_point in the 8 bytes of one (std::optional takes 16): time_point::max(),
 // which no deadline is ever set to, stands for "none". For the per-connection objects, which
 // every idle connection carries.
@@ -183,9 +182,6 @@ class maybe_time {
   maybe_time(std::optional<time_point> t) noexcept : at_(t ? *t : none) {}  // NOLINT: implicit
   explicit operator bool() const noexcept { return at_ != none; }
   time_point operator*() const noexcept { return at_; }
-  std::optional<time_point> get() const noexcept {
-    return at_ == none ? std::nullopt : std::optional<time_point>(at_);
-  }
   void reset() noexcept { at_ = none; }
   friend bool operator==(maybe_time, maybe_time) = default;
 
@@ -194,6 +190,7 @@ class maybe_time {
   time_point at_ = none;
 };
 
+// The outcome of transport_io::write().
 struct write_result {
   std::size_t written = 0;  // bytes taken from the front of the ranges and already sent
   bool in_flight = false;   // an operation is outstanding: expect pump::on_write_complete()
@@ -404,7 +401,7 @@ class pump {
   bool shrunk_ = false;             // idle buffers freed, and no input since
   bool paused_since_open_ = false;  // on_read_idle() came after the upgrade
   bool transport_closing_ = false;
-  // Flags other threads read, next to the loop's own so that all of them fill one word.
+  // Flags shared with other threads, next to the loop's own so that all of them fill one word.
   std::atomic<bool> has_mail_{false};  // the mailbox is not empty (a lock-free hint)
   std::atomic<bool> ended_{false};     // the session's end was processed (any thread)
   std::atomic<bool> sendable_{false};  // open as of the last settle: sends may be queued
