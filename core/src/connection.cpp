@@ -62,8 +62,7 @@ struct connection::impl {
   };
 
   impl(role r, std::shared_ptr<const config> c, time_point now)
-      : role_(r),
-        shared_cfg_(std::move(c)) {
+      : shared_cfg_(std::move(c)), role_(r) {
     deadlines_.arm_after(deadline::handshake, now, cfg().handshake_timeout);
     if (r == role::server)
       http_ = std::make_unique<detail::http_parser>(detail::http_parser::kind::request,
@@ -127,17 +126,17 @@ struct connection::impl {
 
   // ---- endings ----
   // Queues the terminal event; keeps only the write deadline (to bound the final flush).
-  void finish(close_code code, std::string reason, bool clean, std::error_code ec) {
+  void finish(close_code code, std::string reason, bool clean, errc ec) {
     if (state_ == connection_state::closed) return;
     state_ = connection_state::closed;
     const bool keep_write = deadlines_.armed(deadline::write);
     const auto write_at = deadlines_.at(deadline::write);
     deadlines_.disarm_all();
     if (keep_write && write_at) deadlines_.arm(deadline::write, *write_at);
-    if (ec) sticky_ = ec;
+    if (ec != errc{}) sticky_ = ec;
     http_.reset();
     hsd_.reset();
-    push(closed{code, std::move(reason), clean, initiated_locally_, ec});
+    push(closed{code, std::move(reason), clean, initiated_locally_, as_error_code(ec)});
   }
 
   // Fails the connection for a peer error or a deadline (RFC 6455 §7.1.7): queue a close frame
@@ -403,11 +402,9 @@ struct connection::impl {
            errc::eof_without_close);
   }
 
-  role role_;
+  // Ordered so that the small members share the last words: every idle connection has one.
   std::shared_ptr<const config> shared_cfg_;  // shared by every connection of a server
   const config& cfg() const noexcept { return *shared_cfg_; }
-  connection_state state_ = connection_state::connecting;
-  hs_step hs_ = hs_step::reading;
   std::unique_ptr<detail::http_parser> http_;
   // What the handshake needs and nothing after it: allocated for the handshake, freed after it.
   struct handshake_data {
@@ -420,6 +417,9 @@ struct connection::impl {
   detail::deadlines deadlines_;
   time_point last_rx_{};
   time_point now_{};  // the latest `now` passed in
+  role role_;
+  connection_state state_ = connection_state::connecting;
+  hs_step hs_ = hs_step::reading;
   bool awaiting_pong_ = false;
   bool eof_ = false;
   bool close_sent_ = false;
@@ -428,8 +428,12 @@ struct connection::impl {
   bool send_in_message_ = false;
   bool plain_ = false;  // the waiting request is plain HTTP (config::plain_http)
   close_code close_code_ = close_code::abnormal;
-  std::error_code ending_ec_;  // why a clean close was started locally (idle timeout)
-  std::error_code sticky_;
+  // errc{} (0) is "none": a wsx error code in 4 bytes instead of std::error_code's 16.
+  errc ending_ec_{};  // why a clean close was started locally (idle timeout)
+  errc sticky_{};     // why the connection ended, for receive() and receive_eof()
+  static std::error_code as_error_code(errc e) noexcept {
+    return e == errc{} ? std::error_code{} : make_error_code(e);
+  }
 };
 
 connection::connection(role r, const config& cfg, time_point now)
@@ -469,7 +473,7 @@ std::error_code connection::connect(const client_options& opts, time_point now) 
 
 std::error_code connection::receive(bytes_view in, time_point now) {
   auto& m = *impl_;
-  if (m.state_ == connection_state::closed || m.eof_) return m.sticky_;
+  if (m.state_ == connection_state::closed || m.eof_) return impl::as_error_code(m.sticky_);
   if (!in.empty()) {
     auto& a = m.act();
     if (a.in_pos == a.in_buf.size()) {
@@ -489,7 +493,7 @@ std::error_code connection::receive(bytes_view in, time_point now) {
     m.arm_heartbeat(now);
   }
   m.process(now);
-  return m.sticky_;
+  return impl::as_error_code(m.sticky_);
 }
 
 void connection::receive_eof(time_point now) {
@@ -556,7 +560,7 @@ std::error_code connection::respond(int status, std::span<const header_field> he
   m.queue_raw(detail::build_http_response(status, headers, body), now);
   m.hs_ = hs_step::done;
   m.initiated_locally_ = true;
-  m.finish(close_code::abnormal, "plain HTTP request answered", false, {});
+  m.finish(close_code::abnormal, "plain HTTP request answered", false, errc{});
   return {};
 }
 
