@@ -103,12 +103,22 @@ pump::pump(std::shared_ptr<pump_context> ctx, transport_io& io, std::string remo
            time_point now)
     : ctx_(std::move(ctx)),
       io_(io),
-      remote_(std::move(remote_endpoint)),
       // Every connection of a server shares the context's config instead of copying it.
       conn_(connection::with_shared_config(ctx_->side,
                                            std::shared_ptr<const config>(ctx_, &ctx_->cfg), now)),
-      read_pause_bytes_(std::max<std::size_t>(ctx_->cfg.max_buffered_output / 4, 1)),
+      handle_(std::make_shared<pump_session>("", std::move(remote_endpoint), std::weak_ptr<pump>())),
       connected_(ctx_->side == role::server) {}
+
+const std::shared_ptr<session>& pump::handle() const noexcept {
+  static const std::shared_ptr<session> none;
+  return exposed_ ? handle_ : none;
+}
+
+pump_session& pump::own_handle() const noexcept { return static_cast<pump_session&>(*handle_); }
+
+std::size_t pump::read_pause_bytes() const noexcept {
+  return std::max<std::size_t>(ctx_->cfg.max_buffered_output / 4, 1);
+}
 
 pump::~pump() {
   const std::unique_ptr<mailbox> box(mailbox_.load(std::memory_order_acquire));
@@ -117,17 +127,17 @@ pump::~pump() {
   if (!finalized_) {
     finalized_ = true;
     ended_.store(true, std::memory_order_release);
-    if (handle_) static_cast<pump_session&>(*handle_).end();
+    own_handle().end();
     if (opened_) {
-      if (ctx_->table && handle_) ctx_->table->erase(*handle_);
+      if (ctx_->table) ctx_->table->erase(*handle_);
       if (ctx_->counters) ctx_->counters->count_close(close_code::abnormal, errc::closed);
     }
   }
 }
 
 void pump::start(const std::shared_ptr<pump>& self) {
-  self_ = self;
-  if (ctx_->side == role::client) handle_ = std::make_shared<pump_session>("", remote_, self_);
+  own_handle().pump_ = self;
+  exposed_ = ctx_->side == role::client;
   update_timer();
 }
 
@@ -137,8 +147,8 @@ void pump::finalize(close_code code, std::string_view reason, std::error_code ec
   end_ec_ = ec;
   ended_.store(true, std::memory_order_release);
   sendable_.store(false, std::memory_order_release);
-  if (!handle_) return;  // a server connection that never became a session
-  static_cast<pump_session&>(*handle_).end();
+  own_handle().end();
+  if (!exposed_) return;  // a server connection that never became a session
   if (opened_) {
     if (ctx_->table) ctx_->table->erase(*handle_);
     if (ctx_->counters) ctx_->counters->count_close(code, ec);
@@ -248,7 +258,7 @@ void pump::abort(time_point now) {
 
 bool pump::should_read() {
   if (transport_closing_ || !connected_ || !conn_.wants_read()) return false;
-  if (conn_.buffered_amount() >= read_pause_bytes_) {
+  if (conn_.buffered_amount() >= read_pause_bytes()) {
     // Backpressure: the peer is not taking our output, so stop taking its input.
     read_paused_ = true;
     return false;
@@ -330,7 +340,7 @@ void pump::settle(time_point now) {
   }
   if (!transport_closing_) {
     update_timer();
-    if (read_paused_ && conn_.buffered_amount() < read_pause_bytes_) {
+    if (read_paused_ && conn_.buffered_amount() < read_pause_bytes()) {
       read_paused_ = false;
       io_.resume_reading();
     }
@@ -438,7 +448,10 @@ void pump::dispatch(event& ev, time_point now) {
 void pump::on_upgrade_request(upgrade_request& req, time_point now) {
   upgrade_pending_ = true;
   upgrade_decision d = upgrade_decision::accept();
-  if (ctx_->on_upgrade) d = ctx_->on_upgrade(upgrade_context(req, remote_, self_));
+  if (ctx_->on_upgrade) {
+    const pump_session& h = own_handle();
+    d = ctx_->on_upgrade(upgrade_context(req, h.remote_, h.pump_));
+  }
   if (d.what != upgrade_decision::verdict::defer) apply_decision(d, now);
 }
 
@@ -448,13 +461,14 @@ void pump::apply_decision(upgrade_decision& d, time_point now) {
   upgrade_pending_ = false;
   if (d.what == upgrade_decision::verdict::accept) {
     // The handle exists before `opened` is dispatched, so on_open can hand it out.
-    handle_ = std::make_shared<pump_session>(std::move(d.user_id), remote_, self_);
+    own_handle().set_user_id(std::move(d.user_id));
+    exposed_ = true;
     const std::error_code ec = conn_.accept({std::move(d.subprotocol), std::move(d.headers)}, now);
     if (!ec) {
       if (ctx_->counters) ctx_->counters->count_handshake_accepted();
       return;
     }
-    handle_.reset();
+    exposed_ = false;
     conn_.reject(500, "the server's upgrade hook answered with " + ec.message(), now);
     return;
   }
@@ -466,7 +480,7 @@ void pump::apply_decision(upgrade_decision& d, time_point now) {
 void pump::on_http_request(const http_request& req, time_point now) {
   http_response r;
   if (ctx_->on_http) {
-    r = ctx_->on_http(req, remote_);
+    r = ctx_->on_http(req, own_handle().remote_);
   } else {
     r.headers = {{"Content-Type", "text/plain; charset=utf-8"}};
     r.body = "not found\n";

@@ -46,6 +46,7 @@
 namespace wsx {
 
 class pump;
+class pump_session;
 
 // ---- application handlers ------------------------------------------------------------------
 // Run on the session's loop (its strand), one at a time per session; never two at once for one
@@ -248,7 +249,9 @@ class pump {
   void start(const std::shared_ptr<pump>& self);
   // The session handle: a client's from start(), a server's once the upgrade is accepted;
   // null before.
-  const std::shared_ptr<session>& handle() const noexcept { return handle_; }
+  const std::shared_ptr<session>& handle() const noexcept;
+  // The context given to the constructor (the transport may have derived from it).
+  const pump_context& context() const noexcept { return *ctx_; }
 
   // ---- transport → pump, on the loop ----------------------------------------------------------
   // Client: TCP (and TLS) are up. Queues the upgrade request built from `opts` and starts.
@@ -347,6 +350,8 @@ class pump {
   std::error_code send_now(message_kind kind, bytes_view payload, time_point now);
   std::error_code send_shared_now(const shared_message& msg, time_point now);
   std::error_code refused(std::error_code ec, time_point now);
+  // Reading pauses while this much output is buffered (a quarter of max_buffered_output).
+  std::size_t read_pause_bytes() const noexcept;
   // The backpressure policy refused a message: count it (context and stats).
   void count_dropped() noexcept;
   // Messages in and out go to the shared stats once per settle, not one atomic add each: inside
@@ -375,20 +380,22 @@ class pump {
 
   std::shared_ptr<pump_context> ctx_;
   transport_io& io_;
-  std::string remote_;
   connection conn_;
-  std::weak_ptr<pump> self_;
-  std::shared_ptr<session> handle_;
+  // Made with the pump, so that it holds the peer's address and the pump's weak reference to
+  // itself (the pump keeps neither); handed out (exposed_) from start() on a client, from the
+  // accepted upgrade on a server.
+  std::shared_ptr<session> handle_;  // a pump_session (a session_ptr, for the handlers)
+  pump_session& own_handle() const noexcept;
   maybe_time armed_;                     // what set_timer() was last told
   maybe_time shrink_at_;                 // when to check for a quiet connection
   time_point last_activity_{};           // the last input or written output
   time_point settle_now_{};              // the `now` of the settle() running
   std::error_code end_ec_;               // why the session ended (closed::ec)
-  std::size_t read_pause_bytes_;
   std::uint32_t unpublished_in_ = 0;   // messages received during the settle running
   std::uint32_t unpublished_out_ = 0;  // messages queued during the settle running
 
   bool started_ = false;
+  bool exposed_ = false;  // handle_ may be handed out: a client's, or a server's accepted one
   bool settling_ = false;
   bool connected_ = false;        // a client's socket is up (servers: always)
   bool upgrade_pending_ = false;  // server: upgrade_request seen, not answered yet
@@ -442,6 +449,7 @@ class pump_session final : public session {
  private:
   friend class pump;
   void end() noexcept { mark_ended(); }
+  const std::weak_ptr<pump>& pump_ref() const noexcept { return pump_; }
   // The pump a call goes to: when one of its handlers is running on this thread (the handler
   // has called its own session, the common case) the settling pump itself, without a weak_ptr
   // lock; otherwise the locked weak reference, which `keep` holds for the call. `p` is null once

@@ -50,6 +50,8 @@ class session : public std::enable_shared_from_this<session> {
   explicit session(std::string user_id)
       : user_id_(std::move(user_id)), id_(next_id_.fetch_add(1, std::memory_order_relaxed) + 1) {}
   void mark_ended() noexcept { open_.store(false, std::memory_order_release); }
+  // Only before the handle is handed to anyone (the transport made it ahead of the upgrade).
+  void set_user_id(std::string user_id) { user_id_ = std::move(user_id); }
 
  private:
   std::string user_id_;
