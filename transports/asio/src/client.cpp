@@ -24,8 +24,8 @@ struct client::state {
       : io(io_context),
         tls(std::move(opts.tls)),
         ca_file(std::move(opts.ca_file)),
-        linger(opts.linger),
-        ctx(std::make_shared<pump_context>()) {
+        ctx(std::make_shared<detail::connection_context>()) {
+    ctx->linger = opts.linger;
     ctx->side = role::client;
     ctx->cfg = opts.config;
     ctx->handlers = std::move(opts.handlers);
@@ -65,8 +65,7 @@ struct client::state {
   std::mutex mutex;  // guards tls
   std::shared_ptr<::asio::ssl::context> tls;
   std::string ca_file;
-  std::chrono::milliseconds linger;
-  std::shared_ptr<pump_context> ctx;
+  std::shared_ptr<detail::connection_context> ctx;
   wsx::client_options request;  // host and target are filled per connection
 };
 
@@ -88,7 +87,7 @@ session_ptr client::connect(std::string_view url) {
 
   using detail::strand_type;
   detail::connection_params<strand_type> p{
-      ::asio::make_strand(state_->io), state_->ctx, {}, state_->linger, nullptr, 0};
+      ::asio::make_strand(state_->io), state_->ctx, {}};
   p.remote = parsed ? parsed->authority : std::string(url);
   using socket_type = detail::io_types<strand_type>::socket;
   std::shared_ptr<detail::connection_entry> c;

@@ -1,18 +1,18 @@
 // The shared part of a connection: start-up, cross-thread entry points, the one timer, and the
 // end of the socket.
 //
-// The timer follows the pump's next deadline without paying a cancel + async_wait for every
-// message: the heartbeat deadline moves later with each received frame, and a deadline that
-// moves later needs no new wait — the outstanding one fires early, finds the target in the
-// future and waits again from there. Only a deadline that moves earlier re-arms at once.
-// Superseded waits are recognised by a generation number, so their (cancelled or already
-// queued) completions do nothing. After the closing handshake the same timer bounds the
-// lingering close.
+// The timer (an entry of the io_context's deadline_queue) follows the pump's next deadline
+// without a queue operation for every message: the heartbeat deadline moves later with each
+// received frame, and a deadline that moves later needs no new arming — the timer expires
+// early, finds the target in the future and is armed again from there. Only a deadline that
+// moves earlier re-arms at once. An expiry that finds nothing due does nothing, so stale ones
+// are harmless. After the closing handshake the same timer bounds the lingering close.
 #include "connection.hpp"
 
 #include <utility>
 
 #include <asio/connect.hpp>
+#include <asio/dispatch.hpp>
 #include <asio/post.hpp>
 
 namespace wsx::asio::detail {
@@ -33,17 +33,21 @@ std::span<std::byte> thread_read_buffer() {
 template <class Executor>
 connection<Executor>::connection(const connection_params<Executor>& p)
     : executor_(p.executor),
-      timer_(p.executor),
-      owner_(p.owner),
-      serial_(p.serial),
-      linger_(p.linger),
+      deadlines_(::asio::use_service<deadline_queue>(::asio::query(p.executor, ::asio::execution::context))),
       pump_(p.ctx, *this, p.remote, clock::now()) {}
 
 template <class Executor>
 connection<Executor>::~connection() {
+  deadlines_.cancel(*this);
   // The socket closes with its object; the owner must still hear of it (RAII: an io_context
   // destroyed with this connection's handlers pending never ran close_now()).
-  if (!closed_ && owner_) owner_->connection_finished(serial_);
+  if (!closed_) report_finished();
+}
+
+template <class Executor>
+void connection<Executor>::report_finished() const noexcept {
+  if (const std::shared_ptr<connection_owner> owner = context().owner.lock())
+    owner->connection_finished(const_cast<connection&>(*this));
 }
 
 template <class Executor>
@@ -102,43 +106,34 @@ void connection<Executor>::wake() {
 template <class Executor>
 void connection<Executor>::set_timer(std::optional<time_point> at) {
   timer_target_ = at;
-  if (closed_) return;
-  if (!at) {
-    // Nothing to wait for: free the outstanding wait now rather than when it expires (an idle
-    // connection without a heartbeat then holds no timer operation at all).
-    if (timer_waiting_) {
-      timer_waiting_ = false;
-      ++timer_generation_;
-      timer_.cancel();
-    }
-    return;
-  }
-  if (timer_waiting_ && timer_.expiry() <= *at) return;  // fires first, then waits for the rest
+  // No time: an expiry still armed finds nothing to do (and costs nothing until then).
+  if (closed_ || !at) return;
+  if (timer_armed_ && *timer_armed_ <= *at) return;  // expires first, then arms for the rest
   arm_timer(*at);
 }
 
 template <class Executor>
 void connection<Executor>::arm_timer(time_point at) {
-  timer_.expires_at(at);  // cancels an outstanding wait; its completion is of an old generation
-  timer_waiting_ = true;
-  const std::uint32_t generation = ++timer_generation_;
-  timer_.async_wait(
-      [self = self(), generation](const std::error_code& ec) { self->on_timer(ec, generation); });
+  timer_armed_ = at;
+  deadlines_.arm(*this, at);
 }
 
 template <class Executor>
-void connection<Executor>::on_timer(const std::error_code& ec, std::uint32_t generation) {
-  if (generation != timer_generation_) return;
-  timer_waiting_ = false;
-  if (ec || closed_) return;
+void connection<Executor>::expire() {
+  ::asio::dispatch(executor_, [self = self()] { self->on_timer(); });
+}
+
+template <class Executor>
+void connection<Executor>::on_timer() {
+  timer_armed_.reset();
+  if (closed_ || !timer_target_) return;
   const time_point now = clock::now();
-  if (lingering_) {
-    close_now();  // the peer never finished its side
+  if (*timer_target_ > now) {
+    arm_timer(*timer_target_);  // the time moved later while we waited (or this expiry is stale)
     return;
   }
-  if (!timer_target_) return;
-  if (*timer_target_ > now) {
-    arm_timer(*timer_target_);  // the deadline moved later while we waited
+  if (lingering_) {
+    close_now();  // the peer never finished its side
     return;
   }
   timer_target_.reset();
@@ -148,23 +143,27 @@ void connection<Executor>::on_timer(const std::error_code& ec, std::uint32_t gen
 template <class Executor>
 void connection<Executor>::begin_linger() {
   lingering_ = true;
-  timer_target_.reset();
-  arm_timer(clock::now() + std::chrono::duration_cast<clock::duration>(linger_));
+  const time_point end = clock::now() + std::chrono::duration_cast<clock::duration>(context().linger);
+  timer_target_ = end;  // the pump sets no time any more
+  if (!timer_armed_ || *timer_armed_ > end) arm_timer(end);
 }
 
 template <class Executor>
 void connection<Executor>::connect_socket(socket_type& socket, client_target target,
                                           std::function<void(client_target)> connected) {
-  resolver_ = std::make_unique<typename io_types<Executor>::resolver>(executor_);
+  // Owned by its own handler: a server's connection carries no resolver. Cancelling would not
+  // end getaddrinfo() any sooner, so close_now() leaves it be; a closed connection ignores the
+  // answer.
+  auto resolver = std::make_unique<typename io_types<Executor>::resolver>(executor_);
+  auto& r = *resolver;
   // Copies: `target` moves into the handler, and argument order is unspecified.
   const std::string host = target.host;
   const std::string port = target.port;
   // No AI_ADDRCONFIG (Asio's default): with only a loopback interface it hides 127.0.0.1.
-  resolver_->async_resolve(
+  r.async_resolve(
       host, port, tcp::resolver::numeric_service,
-      [self = self(), &socket, t = std::move(target), next = std::move(connected)](
+      [self = self(), keep = std::move(resolver), &socket, t = std::move(target), next = std::move(connected)](
           const std::error_code& ec, const tcp::resolver::results_type& results) mutable {
-        self->resolver_.reset();
         if (self->closed_) return;
         if (ec) {
           self->pump_.on_connect_failed(ec, "cannot resolve " + t.host + ": " + ec.message(),
@@ -194,12 +193,9 @@ void connection<Executor>::close_now() {
   if (closed_) return;
   closed_ = true;
   lingering_ = false;
-  timer_target_.reset();
-  ++timer_generation_;
-  timer_.cancel();
-  if (resolver_) resolver_->cancel();
+  timer_target_.reset();  // an expiry still queued does nothing
   close_socket();
-  if (owner_) owner_->connection_finished(serial_);
+  report_finished();
 }
 
 template class connection<strand_type>;

@@ -5,7 +5,9 @@
 // need the executor and the timer (set_timer, wake, on_loop_thread, close_now) and the lingering
 // close's deadline. tcp_connection and tls_connection add reading, writing and closing their
 // kind of socket. Every handler holds a shared_ptr to the connection, so it lives exactly as
-// long as some operation is outstanding (or a session handle has it locked for a moment).
+// long as some operation is outstanding (or a session handle has it locked for a moment). The
+// connection's timer is an entry of the io_context's deadline_queue, which holds no reference:
+// an expiry locks the connection's weak reference for as long as it runs.
 //
 // The three are templates over the executor everything of one connection runs on:
 // - strand_type, a strand of its own (the default; any number of threads may run the
@@ -37,6 +39,7 @@
 #include <asio/ssl/stream.hpp>
 #include <asio/strand.hpp>
 
+#include "deadline_queue.hpp"
 #include "read_lease.hpp"
 #include "wsx/common/pump.hpp"
 
@@ -68,10 +71,12 @@ std::span<std::byte> thread_read_buffer();
 // 128 KiB: a 64 KiB message with its frame header still arrives in one read.
 inline constexpr std::size_t read_buffer_size = 128 * 1024;
 
+class connection_entry;
+
 // Who wants to know when a connection's socket is closed (the server, for stop()).
 class connection_owner {
  public:
-  virtual void connection_finished(std::uint64_t serial) noexcept = 0;
+  virtual void connection_finished(connection_entry& c) noexcept = 0;
 
  protected:
   ~connection_owner() = default;
@@ -84,19 +89,26 @@ struct client_target {
   wsx::client_options request;  // host and target filled in from the URL
 };
 
+// What every connection of one server (or client) shares: the pump's context, and what the
+// transport adds to it. Kept once there rather than in each connection.
+struct connection_context : pump_context {
+  // The server, for stop(); set before its first connection. Weak: the server owns this
+  // context. Empty on a client.
+  std::weak_ptr<connection_owner> owner;
+  std::chrono::nanoseconds linger{};  // the lingering close's bound
+};
+
 template <class Executor>
 struct connection_params {
   Executor executor;
-  std::shared_ptr<pump_context> ctx;
+  std::shared_ptr<connection_context> ctx;
   std::string remote;  // "ip:port" (server) or the URL's authority (client)
-  std::chrono::nanoseconds linger;
-  std::shared_ptr<connection_owner> owner;  // may be null
-  std::uint64_t serial = 0;
 };
 
 // A connection of either executor, as the server's registry and the client hold it. Every
-// member may be called from any thread.
-class connection_entry {
+// member may be called from any thread. It is also the connection's one timer, an entry of its
+// io_context's deadline_queue.
+class connection_entry : public deadline_queue::timer {
  public:
   virtual ~connection_entry() = default;
 
@@ -112,6 +124,12 @@ class connection_entry {
   // Server shutdown (pump::shutdown) / drop at once (pump::abort).
   virtual void post_shutdown() = 0;
   virtual void post_abort() = 0;
+  // A strong reference, or null once the connection is being destroyed.
+  virtual std::shared_ptr<connection_entry> lock_entry() noexcept = 0;
+
+  // The entry's place in its server's registry (guarded by the server's mutex). It fills the
+  // timer's padding.
+  std::uint32_t registry_slot = 0;
 };
 
 template <class Executor>
@@ -131,6 +149,9 @@ class connection : public connection_entry,
   std::shared_ptr<session> start_client_failed(std::error_code ec, std::string reason) final;
   void post_shutdown() final;
   void post_abort() final;
+  std::shared_ptr<connection_entry> lock_entry() noexcept final {
+    return this->weak_from_this().lock();
+  }
 
   // transport_io: the parts that need only the executor and the timer.
   void set_timer(std::optional<time_point> at) final;
@@ -156,17 +177,21 @@ class connection : public connection_entry,
   Executor executor_;
 
  private:
+  // deadline_queue::timer
+  std::shared_ptr<void> keep_alive() noexcept final { return this->weak_from_this().lock(); }
+  void expire() final;
   void arm_timer(time_point at);
-  void on_timer(const std::error_code& ec, std::uint32_t generation);
+  void on_timer();
 
-  typename io_types<Executor>::timer timer_;
-  std::unique_ptr<typename io_types<Executor>::resolver> resolver_;  // client, while resolving
-  std::shared_ptr<connection_owner> owner_;
-  std::uint64_t serial_;
-  std::chrono::nanoseconds linger_;
-  maybe_time timer_target_;             // what the pump asked for
-  std::uint32_t timer_generation_ = 0;  // waits of earlier generations were superseded
-  bool timer_waiting_ = false;          // a wait is out, for timer_.expiry()
+  const connection_context& context() const noexcept {
+    return static_cast<const connection_context&>(pump_.context());
+  }
+  // Tells the server (if any, and if it still exists) that this connection's socket is closed.
+  void report_finished() const noexcept;
+
+  deadline_queue& deadlines_;  // of the executor's io_context
+  maybe_time timer_target_;  // what the pump asked for
+  maybe_time timer_armed_;   // the timer expires no later than this (its expiry is yet to run)
 
  protected:
   bool closed_ = false;     // close_now() ran: the socket is closed, every handler returns

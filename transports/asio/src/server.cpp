@@ -2,10 +2,10 @@
 //
 // Each accepted socket gets a fresh strand (so connections never serialise each other) — or,
 // with server_options::single_threaded, the io_context's own executor — a tcp_connection or
-// tls_connection, and an entry in the registry: serial → weak_ptr. The entry goes when the
-// connection's socket closes (connection_owner::connection_finished, or the connection's
-// destructor if its loop was torn down first). stop() walks the registry: every
-// connection is told to shut down (1001 / 503 / drop) on its own strand, and whatever is still
+// tls_connection, and an entry in the registry (a vector of connections, each knowing its slot,
+// so delisting is a swap with the last). The entry goes when the connection's socket closes
+// (connection_owner::connection_finished, or the connection's destructor if its loop was torn
+// down first). stop() walks the registry: every connection is told to shut down (1001 / 503 / drop) on its own strand, and whatever is still
 // registered when the grace period ends is dropped. When the registry is empty after a stop,
 // the on_stopped callbacks run on the server's strand.
 //
@@ -14,7 +14,6 @@
 #include "wsx/asio/server.hpp"
 
 #include <mutex>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -40,8 +39,8 @@ class server_state final : public connection_owner,
         backlog_(opts.backlog),
         single_threaded_(opts.single_threaded),
         tls_(std::move(opts.tls)),
-        linger_(opts.linger),
-        ctx_(std::make_shared<pump_context>()) {
+        ctx_(std::make_shared<connection_context>()) {
+    ctx_->linger = opts.linger;
     ctx_->side = role::server;
     ctx_->cfg = opts.config;
     if (opts.on_http) ctx_->cfg.plain_http = true;
@@ -74,6 +73,7 @@ class server_state final : public connection_owner,
       return ec;
     }
     started_ = true;
+    ctx_->owner = weak_from_this();  // before the first connection: accepting starts below
     ::asio::post(strand_, [self = shared_from_this()] { self->accept_next(); });
     return {};
   }
@@ -84,11 +84,15 @@ class server_state final : public connection_owner,
     });
   }
 
-  void connection_finished(std::uint64_t serial) noexcept override {
+  void connection_finished(connection_entry& c) noexcept override {
     bool last = false;
     {
       std::lock_guard lock(mutex_);
-      live_.erase(serial);
+      // Swap with the last entry and drop that slot.
+      connection_entry* const moved = live_.back();
+      live_[c.registry_slot] = moved;
+      moved->registry_slot = c.registry_slot;
+      live_.pop_back();
       last = stopping_ && live_.empty();
     }
     if (last) {
@@ -105,7 +109,7 @@ class server_state final : public connection_owner,
     std::lock_guard lock(mutex_);
     return live_.size();
   }
-  const std::shared_ptr<pump_context>& context() const noexcept { return ctx_; }
+  const std::shared_ptr<connection_context>& context() const noexcept { return ctx_; }
 
  private:
   void accept_next() {
@@ -152,20 +156,17 @@ class server_state final : public connection_owner,
   template <class Socket>
   void start_connection(Socket socket, std::string remote) {
     using executor = typename Socket::executor_type;
-    connection_params<executor> p{
-        socket.get_executor(), ctx_,
-        std::move(remote),     std::chrono::duration_cast<std::chrono::nanoseconds>(linger_),
-        shared_from_this(),    0};
+    connection_params<executor> p{socket.get_executor(), ctx_, std::move(remote)};
     std::shared_ptr<connection_entry> c;
     {
       std::lock_guard lock(mutex_);
-      p.serial = ++next_serial_;
       if (tls_) {
         c = std::make_shared<tls_connection<executor>>(std::move(socket), tls_, p);
       } else {
         c = std::make_shared<tcp_connection<executor>>(std::move(socket), p);
       }
-      live_.emplace(p.serial, c);
+      c->registry_slot = static_cast<std::uint32_t>(live_.size());
+      live_.push_back(c.get());
     }
     c->start_server();
   }
@@ -179,8 +180,9 @@ class server_state final : public connection_owner,
     std::vector<std::shared_ptr<connection_entry>> out;
     std::lock_guard lock(mutex_);
     out.reserve(live_.size());
-    for (const auto& [serial, weak] : live_) {
-      if (auto c = weak.lock()) out.push_back(std::move(c));
+    // An entry is alive while listed: its destructor delists it under this mutex.
+    for (connection_entry* entry : live_) {
+      if (auto c = entry->lock_entry()) out.push_back(std::move(c));
     }
     return out;
   }
@@ -238,8 +240,7 @@ class server_state final : public connection_owner,
   int backlog_;
   bool single_threaded_;
   std::shared_ptr<::asio::ssl::context> tls_;
-  std::chrono::milliseconds linger_;
-  std::shared_ptr<pump_context> ctx_;
+  std::shared_ptr<connection_context> ctx_;
   std::vector<std::function<void()>> on_stopped_;  // strand only
 
   mutable std::mutex mutex_;  // guards what follows
@@ -247,8 +248,8 @@ class server_state final : public connection_owner,
   bool stopping_ = false;
   bool stopped_ = false;
   tcp::endpoint local_;
-  std::uint64_t next_serial_ = 0;
-  std::unordered_map<std::uint64_t, std::weak_ptr<connection_entry>> live_;
+  // Every connection whose socket is open, each at its registry_slot.
+  std::vector<connection_entry*> live_;
 };
 
 }  // namespace wsx::asio::detail
