@@ -33,7 +33,8 @@ std::span<std::byte> thread_read_buffer() {
 template <class Executor>
 connection<Executor>::connection(const connection_params<Executor>& p)
     : executor_(p.executor),
-      deadlines_(::asio::use_service<deadline_queue>(::asio::query(p.executor, ::asio::execution::context))),
+      deadlines_(::asio::use_service<deadline_queue>(
+          ::asio::query(p.executor, ::asio::execution::context))),
       pump_(p.ctx, *this, p.remote, clock::now()) {}
 
 template <class Executor>
@@ -143,7 +144,8 @@ void connection<Executor>::on_timer() {
 template <class Executor>
 void connection<Executor>::begin_linger() {
   lingering_ = true;
-  const time_point end = clock::now() + std::chrono::duration_cast<clock::duration>(context().linger);
+  const time_point end =
+      clock::now() + std::chrono::duration_cast<clock::duration>(context().linger);
   timer_target_ = end;  // the pump sets no time any more
   if (!timer_armed_ || *timer_armed_ > end) arm_timer(end);
 }
@@ -162,8 +164,9 @@ void connection<Executor>::connect_socket(socket_type& socket, client_target tar
   // No AI_ADDRCONFIG (Asio's default): with only a loopback interface it hides 127.0.0.1.
   r.async_resolve(
       host, port, tcp::resolver::numeric_service,
-      [self = self(), keep = std::move(resolver), &socket, t = std::move(target), next = std::move(connected)](
-          const std::error_code& ec, const tcp::resolver::results_type& results) mutable {
+      [self = self(), keep = std::move(resolver), &socket, t = std::move(target),
+       next = std::move(connected)](const std::error_code& ec,
+                                    const tcp::resolver::results_type& results) mutable {
         if (self->closed_) return;
         if (ec) {
           self->pump_.on_connect_failed(ec, "cannot resolve " + t.host + ": " + ec.message(),

@@ -190,8 +190,8 @@ class connection : public connection_entry,
   void report_finished() const noexcept;
 
   deadline_queue& deadlines_;  // of the executor's io_context
-  maybe_time timer_target_;  // what the pump asked for
-  maybe_time timer_armed_;   // the timer expires no later than this (its expiry is yet to run)
+  maybe_time timer_target_;    // what the pump asked for
+  maybe_time timer_armed_;     // the timer expires no later than this (its expiry is yet to run)
 
  protected:
   bool closed_ = false;     // close_now() ran: the socket is closed, every handler returns

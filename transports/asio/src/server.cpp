@@ -5,9 +5,10 @@
 // tls_connection, and an entry in the registry (a vector of connections, each knowing its slot,
 // so delisting is a swap with the last). The entry goes when the connection's socket closes
 // (connection_owner::connection_finished, or the connection's destructor if its loop was torn
-// down first). stop() walks the registry: every connection is told to shut down (1001 / 503 / drop) on its own strand, and whatever is still
-// registered when the grace period ends is dropped. When the registry is empty after a stop,
-// the on_stopped callbacks run on the server's strand.
+// down first). stop() walks the registry: every connection is told to shut down (1001 / 503 /
+// drop) on its own strand, and whatever is still registered when the grace period ends is
+// dropped. When the registry is empty after a stop, the on_stopped callbacks run on the
+// server's strand.
 //
 // Accept errors caused by resource exhaustion (EMFILE, ENFILE, ENOBUFS, ENOMEM) pause accepting
 // for a moment instead of spinning; the kernel keeps the pending connections in the backlog.

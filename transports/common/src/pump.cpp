@@ -106,7 +106,8 @@ pump::pump(std::shared_ptr<pump_context> ctx, transport_io& io, std::string remo
       // Every connection of a server shares the context's config instead of copying it.
       conn_(connection::with_shared_config(ctx_->side,
                                            std::shared_ptr<const config>(ctx_, &ctx_->cfg), now)),
-      handle_(std::make_shared<pump_session>("", std::move(remote_endpoint), std::weak_ptr<pump>())),
+      handle_(
+          std::make_shared<pump_session>("", std::move(remote_endpoint), std::weak_ptr<pump>())),
       connected_(ctx_->side == role::server) {}
 
 const std::shared_ptr<session>& pump::handle() const noexcept {
