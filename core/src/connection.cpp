@@ -3,7 +3,10 @@
 // Input is copied once into in_buf (the caller keeps its buffer) and decoded lazily: process()
 // runs until it has queued at least one event or used up the input, and next_event() resumes it.
 // So an event's spans (payloads unmasked in place in in_buf, or an assembled message) stay put
-// until the next non-const call, without copying every payload aside. Auto replies (pong, close
+// until the next non-const call, without copying every payload aside. receive_in_place() skips
+// that copy: an open connection with nothing left over decodes straight from the caller's bytes
+// (`borrowed`), and release_input() copies only what is still needed when the caller wants its
+// buffer back. Auto replies (pong, close
 // echo) are queued at the moment their frame is decoded, which is before the event is seen.
 //
 // States: connecting (handshake) → open → closing (a close frame went one way) → closed (the
@@ -14,7 +17,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 #include <utility>
+#include <variant>
 
 #include "detail/close_rules.hpp"
 #include "detail/deadlines.hpp"
@@ -47,12 +52,16 @@ struct connection::impl {
         : decoder(r, {c.max_frame_payload, c.max_message_size, c.max_fragments_per_message}) {}
     // True when dropping this loses nothing: a fresh one would go on the same.
     bool spent() const noexcept {
-      return in_pos == in_buf.size() && head == events.size() && !assembled &&
-             assembly.empty() && decoder.at_boundary() && out.holds_nothing();
+      return in_pos == in_buf.size() && borrowed_pos == borrowed.size() && head == events.size() &&
+             !assembled && assembly.empty() && decoder.at_boundary() && out.holds_nothing();
     }
     detail::frame_decoder decoder;
     std::vector<std::byte> in_buf;
     std::size_t in_pos = 0;
+    // receive_in_place(): the caller's bytes, decoded where they are until release_input().
+    // While set, in_buf holds nothing undecoded.
+    std::span<std::byte> borrowed;
+    std::size_t borrowed_pos = 0;
     std::vector<std::byte> assembly;
     bool assembled = false;
     std::vector<event> events;
@@ -185,7 +194,72 @@ struct connection::impl {
   // The input not decoded yet (the decoder unmasks payloads in place, hence mutable).
   std::span<std::byte> unread() noexcept {
     if (!act_) return {};
+    if (!act_->borrowed.empty()) return act_->borrowed.subspan(act_->borrowed_pos);
     return {act_->in_buf.data() + act_->in_pos, act_->in_buf.size() - act_->in_pos};
+  }
+  // `n` bytes of unread() were decoded.
+  void advance(std::size_t n) noexcept {
+    if (!act_->borrowed.empty()) {
+      act_->borrowed_pos += n;
+    } else {
+      act_->in_pos += n;
+    }
+  }
+  void discard_unread() noexcept {
+    if (!act_) return;
+    act_->in_pos = act_->in_buf.size();
+    act_->borrowed_pos = act_->borrowed.size();
+  }
+
+  // Any byte from the peer proves it is alive (heartbeat) and not idle.
+  void note_received(time_point now) {
+    last_rx_ = now;
+    if (awaiting_pong_) {
+      awaiting_pong_ = false;
+      deadlines_.disarm(deadline::pong);
+    }
+    arm_heartbeat(now);
+  }
+
+  // Ends a receive_in_place(): what the caller's buffer still holds that the connection needs
+  // moves into in_buf. Normally that is the undecoded rest (none, when the last frame was
+  // whole). Events not pulled yet may point into the buffer too (the caller stopped draining):
+  // then all of it moves, and their spans with it.
+  void return_borrowed() {
+    if (!act_ || act_->borrowed.empty()) return;
+    auto& a = *act_;
+    const std::span<std::byte> b = std::exchange(a.borrowed, {});
+    const std::size_t pos = std::exchange(a.borrowed_pos, 0);
+    a.in_buf.clear();
+    a.in_pos = 0;
+    if (!has_events()) {
+      if (state_ == connection_state::closed) return;  // input is ignored from now on
+      a.in_buf.assign(b.begin() + static_cast<std::ptrdiff_t>(pos), b.end());
+      return;
+    }
+    a.in_buf.assign(b.begin(), b.end());
+    a.in_pos = pos;
+    const std::byte* const from = b.data();
+    const std::byte* const to = a.in_buf.data();
+    const auto rebase = [&](auto& view) {
+      using view_t = std::remove_reference_t<decltype(view)>;
+      const auto* p = reinterpret_cast<const std::byte*>(view.data());
+      if (p < from || p >= from + b.size()) return;  // not in the buffer (owned, or empty)
+      view = view_t(reinterpret_cast<typename view_t::const_pointer>(to + (p - from)), view.size());
+    };
+    for (std::size_t i = a.head; i < a.events.size(); ++i) {
+      std::visit(
+          [&](auto& ev) {
+            using E = std::decay_t<decltype(ev)>;
+            if constexpr (std::is_same_v<E, message> || std::is_same_v<E, message_chunk> ||
+                          std::is_same_v<E, ping_received> || std::is_same_v<E, pong_received>) {
+              rebase(ev.payload);
+            } else if constexpr (std::is_same_v<E, close_received>) {
+              rebase(ev.reason);
+            }
+          },
+          a.events[i]);
+    }
   }
 
   void process(time_point now) {
@@ -199,7 +273,7 @@ struct connection::impl {
         if (!process_handshake(now)) break;
       } else if (close_received_) {
         // RFC 6455 §5.5.1: nothing follows a close frame.
-        if (act_) act_->in_pos = act_->in_buf.size();
+        discard_unread();
         break;
       } else if (!process_frame(now)) {
         break;
@@ -219,7 +293,7 @@ struct connection::impl {
     std::size_t used = 0;
     auto avail = unread();
     auto st = http_->feed({avail.data(), avail.size()}, used);
-    if (act_) act_->in_pos += used;
+    if (act_) advance(used);
     if (st == detail::http_parser::status::need_more) return false;
     if (role_ == role::server) {
       if (st == detail::http_parser::status::error) {
@@ -289,7 +363,7 @@ struct connection::impl {
     auto& a = *act_;
     std::size_t used = 0;
     auto it = a.decoder.next(unread(), used);
-    a.in_pos += used;
+    advance(used);
     using R = detail::frame_decoder::result;
     switch (it.type) {
       case R::need_more:
@@ -475,6 +549,7 @@ std::error_code connection::receive(bytes_view in, time_point now) {
   auto& m = *impl_;
   if (m.state_ == connection_state::closed || m.eof_) return impl::as_error_code(m.sticky_);
   if (!in.empty()) {
+    m.return_borrowed();  // its rest comes first
     auto& a = m.act();
     if (a.in_pos == a.in_buf.size()) {
       a.in_buf.clear();
@@ -484,21 +559,37 @@ std::error_code connection::receive(bytes_view in, time_point now) {
       a.in_pos = 0;
     }
     a.in_buf.insert(a.in_buf.end(), in.begin(), in.end());
-    // Any byte from the peer proves it is alive (heartbeat) and not idle.
-    m.last_rx_ = now;
-    if (m.awaiting_pong_) {
-      m.awaiting_pong_ = false;
-      m.deadlines_.disarm(deadline::pong);
-    }
-    m.arm_heartbeat(now);
+    m.note_received(now);
   }
   m.process(now);
   return impl::as_error_code(m.sticky_);
 }
 
+std::error_code connection::receive_in_place(std::span<std::byte> in, time_point now) {
+  auto& m = *impl_;
+  if (m.state_ == connection_state::closed || m.eof_) return impl::as_error_code(m.sticky_);
+  m.return_borrowed();
+  // Borrow only where the decoder alone reads the input: an open connection with nothing left
+  // over and no event waiting (the handshake's parser, and bytes behind them, take the copy).
+  if (in.empty() || m.state_ == connection_state::connecting || m.has_events() ||
+      (m.act_ && m.act_->in_pos != m.act_->in_buf.size()))
+    return receive(in, now);
+  auto& a = m.act();
+  a.in_buf.clear();
+  a.in_pos = 0;
+  a.borrowed = in;
+  a.borrowed_pos = 0;
+  m.note_received(now);
+  m.process(now);
+  return impl::as_error_code(m.sticky_);
+}
+
+void connection::release_input() { impl_->return_borrowed(); }
+
 void connection::receive_eof(time_point now) {
   auto& m = *impl_;
   if (m.state_ == connection_state::closed || m.eof_) return;
+  m.return_borrowed();
   m.eof_ = true;
   m.process(now);
 }
@@ -665,7 +756,7 @@ void connection::shrink_to_fit() noexcept {
     m.act_.reset();  // between two messages: a fresh one carries on from here
     return;
   }
-  if (a.in_pos == a.in_buf.size() && !m.has_events()) {
+  if (a.in_pos == a.in_buf.size() && a.borrowed.empty() && !m.has_events()) {
     std::vector<std::byte>().swap(a.in_buf);
     a.in_pos = 0;
     std::vector<event>().swap(a.events);

@@ -5,7 +5,9 @@
 #include <rapidcheck/gtest.h>
 
 #include <algorithm>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "support/event_log.hpp"
 #include "support/test_support.hpp"
@@ -654,10 +656,20 @@ TEST(connection, no_deadline_once_closed_and_flushed) {
 // ---- chunking invariance ------------------------------------------------------------------------
 
 namespace {
+// How run_server_with_cuts() hands each piece to the connection.
+enum class feed {
+  copy,      // receive()
+  in_place,  // receive_in_place() from a buffer of its own, release_input() after the events,
+             // then the buffer is freed
+  // the same, but release_input() and the buffer's end come before any event is pulled: the
+  // events decoded meanwhile must survive the buffer
+  in_place_release_early,
+};
+
 // With `shrink`, shrink_to_fit() runs after every piece's events (an embedder freeing the
 // working state of a connection that went quiet): that must not change the outcome either.
 lines run_server_with_cuts(const std::string& wire, const std::vector<std::size_t>& cuts,
-                           wsx::delivery mode, bool shrink = false) {
+                           wsx::delivery mode, bool shrink = false, feed how = feed::copy) {
   fake_clock t;
   wsx::config cfg;
   cfg.delivery = mode;
@@ -665,34 +677,51 @@ lines run_server_with_cuts(const std::string& wire, const std::vector<std::size_
   lines log;
   std::size_t at = 0;
   std::optional<std::size_t> open_message;  // log index where an unfinished message started
-  auto take = [&](std::size_t n) {
-    c.receive(wsx::as_bytes(std::string_view(wire).substr(at, n)), t.now());
-    at += n;
-    while (auto ev = c.next_event()) {
-      if (std::holds_alternative<wsx::upgrade_request>(*ev)) c.accept({}, t.now());
-      // Chunk boundaries depend on the cuts; the reassembled content must not.
-      if (auto* ch = std::get_if<wsx::message_chunk>(&*ev)) {
-        if (ch->first) {
-          open_message = log.size();
-          log.push_back("start " + wsx::test::kind_name(ch->kind));
-        }
-        if (!ch->payload.empty()) {
-          if (log.empty() || log.back().rfind("data ", 0) != 0) log.push_back("data ");
-          log.back() += wsx::test::str(ch->payload);
-        }
-        if (ch->last) {
-          open_message.reset();
-          log.push_back("end");
-        }
-        continue;
+  auto handle = [&](wsx::event& ev) {
+    if (std::holds_alternative<wsx::upgrade_request>(ev)) c.accept({}, t.now());
+    // Chunk boundaries depend on the cuts; the reassembled content must not.
+    if (auto* ch = std::get_if<wsx::message_chunk>(&ev)) {
+      if (ch->first) {
+        open_message = log.size();
+        log.push_back("start " + wsx::test::kind_name(ch->kind));
       }
-      // A failure may stop a message after more or fewer of its bytes were streamed, depending
-      // on where the input was cut; only completed messages must match.
-      if (std::holds_alternative<wsx::closed>(*ev) && open_message) {
-        log.resize(*open_message);
+      if (!ch->payload.empty()) {
+        if (log.empty() || log.back().rfind("data ", 0) != 0) log.push_back("data ");
+        log.back() += wsx::test::str(ch->payload);
+      }
+      if (ch->last) {
         open_message.reset();
+        log.push_back("end");
       }
-      log.push_back(wsx::test::describe(*ev));
+      return;
+    }
+    // A failure may stop a message after more or fewer of its bytes were streamed, depending
+    // on where the input was cut; only completed messages must match.
+    if (std::holds_alternative<wsx::closed>(ev) && open_message) {
+      log.resize(*open_message);
+      open_message.reset();
+    }
+    log.push_back(wsx::test::describe(ev));
+  };
+  auto take = [&](std::size_t n) {
+    const std::string_view piece = std::string_view(wire).substr(at, n);
+    at += n;
+    if (how == feed::copy) {
+      c.receive(wsx::as_bytes(piece), t.now());
+      while (auto ev = c.next_event()) handle(*ev);
+    } else {
+      // A heap buffer freed after release_input(): a span left pointing into it is a
+      // use-after-free under AddressSanitizer, and reads the overwritten bytes without it.
+      auto buffer = std::make_unique<std::vector<std::byte>>(wsx::as_bytes(piece).begin(),
+                                                             wsx::as_bytes(piece).end());
+      c.receive_in_place(*buffer, t.now());
+      if (how == feed::in_place) {
+        while (auto ev = c.next_event()) handle(*ev);
+      }
+      c.release_input();
+      std::fill(buffer->begin(), buffer->end(), std::byte{0xEE});
+      buffer.reset();
+      while (auto ev = c.next_event()) handle(*ev);
     }
     if (shrink) c.shrink_to_fit();
   };
@@ -725,6 +754,12 @@ RC_GTEST_PROP(connection, chunking_does_not_change_events, ()) {
   RC_ASSERT(run_server_with_cuts(wire, cuts, mode) == whole);
   RC_ASSERT(run_server_with_cuts(wire, bytewise, mode) == whole);
   RC_ASSERT(run_server_with_cuts(wire, cuts, mode, true) == whole);
+  // Decoding in the caller's buffer changes nothing either, however the input is cut and
+  // whenever the buffer is given back.
+  RC_ASSERT(run_server_with_cuts(wire, cuts, mode, false, feed::in_place) == whole);
+  RC_ASSERT(run_server_with_cuts(wire, bytewise, mode, false, feed::in_place) == whole);
+  RC_ASSERT(run_server_with_cuts(wire, cuts, mode, true, feed::in_place_release_early) == whole);
+  RC_ASSERT(run_server_with_cuts(wire, cuts, mode, false, feed::in_place_release_early) == whole);
 }
 
 // ---- what the application may pass to accept(), reject(), respond() and connect() -------------
@@ -1084,4 +1119,82 @@ TEST(connection, shrink_to_fit_keeps_the_closing_handshake) {
   EXPECT_EQ(end->code, wsx::close_code::normal);
   EXPECT_EQ(end->reason, "bye");
   EXPECT_TRUE(end->clean);
+}
+
+// ---- receive_in_place ------------------------------------------------------------------------
+
+namespace {
+bool points_into(wsx::bytes_view part, const std::vector<std::byte>& buffer) {
+  return !part.empty() && part.data() >= buffer.data() &&
+         part.data() + part.size() <= buffer.data() + buffer.size();
+}
+}  // namespace
+
+TEST(connection, receive_in_place_decodes_in_the_callers_buffer) {
+  open_server s{whole_messages()};
+  const std::string big(300, 'm');
+  const std::string next = client_frame(0x82, "after");
+  std::string wire = client_frame(0x81, "one") + client_frame(0x82, big) + next.substr(0, 4);
+  std::vector<std::byte> buffer(wsx::as_bytes(wire).begin(), wsx::as_bytes(wire).end());
+  ASSERT_FALSE(s.c.receive_in_place(buffer, s.t.now()));
+  std::vector<std::string> got;
+  while (auto ev = s.c.next_event()) {
+    auto* m = std::get_if<wsx::message>(&*ev);
+    ASSERT_NE(m, nullptr);
+    // Unmasked where it arrived: no copy of the payload.
+    EXPECT_TRUE(points_into(m->payload, buffer));
+    got.emplace_back(wsx::as_string(m->payload));
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"one", big}));
+  s.c.release_input();
+  // The buffer is the caller's again; the four bytes of the next header were kept.
+  std::fill(buffer.begin(), buffer.end(), std::byte{0xEE});
+  EXPECT_EQ(s.feed(next.substr(4)), (lines{"message binary 'after'"}));
+}
+
+TEST(connection, release_input_keeps_events_not_pulled_yet) {
+  open_server s{whole_messages()};
+  const std::string wire =
+      client_frame(0x81, "first") + client_frame(0x89, "hb") + client_frame(0x82, "third");
+  auto buffer = std::make_unique<std::vector<std::byte>>(wsx::as_bytes(wire).begin(),
+                                                         wsx::as_bytes(wire).end());
+  ASSERT_FALSE(s.c.receive_in_place(*buffer, s.t.now()));
+  // Given back before any event was pulled: the first frame is decoded (its event waits, its
+  // payload in the buffer), the other two are not.
+  s.c.release_input();
+  std::fill(buffer->begin(), buffer->end(), std::byte{0xEE});
+  buffer.reset();
+  lines rest;
+  drain_events(s.c, rest);
+  EXPECT_EQ(rest, (lines{"message text 'first'", "ping 'hb'", "message binary 'third'"}));
+  EXPECT_EQ(drain_output(s.c, s.t.now()), server_frame(0x8A, "hb"));
+}
+
+TEST(connection, receive_in_place_copies_during_the_handshake) {
+  fake_clock t;
+  wsx::config cfg = whole_messages();
+  wsx::connection c{wsx::role::server, cfg, t.now()};
+  // The request and a frame in one read; the application answers after the buffer is reused.
+  const std::string wire = request + client_frame(0x81, "early");
+  std::vector<std::byte> buffer(wsx::as_bytes(wire).begin(), wsx::as_bytes(wire).end());
+  ASSERT_FALSE(c.receive_in_place(buffer, t.now()));
+  auto ev = c.next_event();
+  ASSERT_TRUE(ev && std::holds_alternative<wsx::upgrade_request>(*ev));
+  EXPECT_FALSE(c.next_event());
+  c.release_input();
+  std::fill(buffer.begin(), buffer.end(), std::byte{0xEE});
+  ASSERT_FALSE(c.accept({}, t.now()));
+  lines log;
+  drain_events(c, log);
+  EXPECT_EQ(log, (lines{"opened", "message text 'early'"}));
+}
+
+TEST(connection, receive_after_receive_in_place_keeps_the_order) {
+  open_server s{whole_messages()};
+  const std::string frame = client_frame(0x81, "split");
+  std::vector<std::byte> buffer(wsx::as_bytes(frame).begin(), wsx::as_bytes(frame).begin() + 9);
+  ASSERT_FALSE(s.c.receive_in_place(buffer, s.t.now()));
+  EXPECT_FALSE(s.c.next_event());
+  // No release_input(): the next receive() takes the borrowed rest first all the same.
+  EXPECT_EQ(s.feed(frame.substr(9)), (lines{"message text 'split'"}));
 }

@@ -88,6 +88,18 @@ class connection {
   // error once the connection has failed (see the `closed` event for the whole story), otherwise
   // an empty code. After the connection is closed, input is ignored.
   std::error_code receive(bytes_view in, time_point now);
+  // The same without copying `in` first, for a transport that reads into a buffer of its own:
+  // an open connection with nothing left over from earlier input decodes the frames where they
+  // are, unmasking payloads in place (so `in` is modified), and the payload spans of the events
+  // point into `in`. `in` must stay valid and untouched by anyone else until release_input().
+  // Otherwise (the handshake, a partial frame kept from before) it copies, as receive() does.
+  std::error_code receive_in_place(std::span<std::byte> in, time_point now);
+  // Ends receive_in_place()'s use of the caller's buffer: whatever the connection still needs
+  // from it (the head of a frame cut short, bytes behind an unanswered upgrade, events not
+  // pulled yet) is copied into the connection. Call it after draining next_event() and before
+  // the buffer is reused; with nothing borrowed it does nothing. Invalidates the spans of events
+  // already pulled, like any non-const call; events not pulled yet stay whole.
+  void release_input();
   // The peer closed its side of TCP (or the socket failed). Ends the connection: clean if the
   // closing handshake had finished, else closed{1006, errc::eof_without_close}.
   void receive_eof(time_point now);

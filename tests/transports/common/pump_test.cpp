@@ -5,8 +5,10 @@
 // once (table, stats, close handler) whatever ends it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -97,9 +99,14 @@ struct rig {
     for (;;) {
       const wsx::output_view out = peer.pending_output();
       if (out.total_bytes() == 0) return;
-      for (const wsx::bytes_view& r : out) pump().on_input(r, now);
+      for (const wsx::bytes_view& r : out) input(r);
       peer.consume_output(out.total_bytes(), now);
     }
+  }
+  // Bytes as the transport's read buffer would hold them (the pump decodes them in place).
+  void input(wsx::bytes_view bytes) {
+    std::vector<std::byte> buffer(bytes.begin(), bytes.end());
+    pump().on_input(buffer, now);
   }
   // Everything the peer has queued, as one read would bring it.
   std::string peer_output() {
@@ -145,6 +152,31 @@ TEST(pump, accepts_with_the_hooks_user_and_files_the_session) {
   EXPECT_EQ(r.ctx->table->sessions_of("user-u").size(), 1u);
   EXPECT_EQ(r.ctx->counters->handshakes_accepted.load(), 1u);
   EXPECT_EQ(r.peer.state(), wsx::connection_state::open);
+}
+
+// The transport reads into one buffer and reuses it as soon as on_input() returns: a message
+// cut between two reads, or left for later by a paused handler, must not depend on it.
+TEST(pump, the_read_buffer_is_free_again_when_on_input_returns) {
+  auto ctx = rig::make_context();
+  std::vector<std::string> got;
+  ctx->handlers.on_message = [&](const wsx::session_ptr&, wsx::message_kind,
+                                 wsx::bytes_view payload) {
+    got.emplace_back(wsx::as_string(payload));
+  };
+  rig r(ctx);
+  for (const char* text : {"one", "two", "three"}) {
+    ASSERT_FALSE(r.peer.send(wsx::opcode::text, wsx::as_bytes(std::string(text)), true, r.now));
+  }
+  const std::string wire = r.peer_output();
+  const std::size_t cut = wire.size() - 8;  // inside the last frame's mask key (11 bytes)
+  std::vector<std::byte> buffer(wsx::as_bytes(wire).begin(), wsx::as_bytes(wire).end());
+  r.pump().on_input(std::span(buffer).first(cut), r.now);
+  EXPECT_EQ(got, (std::vector<std::string>{"one", "two"}));
+  std::fill(buffer.begin(), buffer.end(), std::byte{0xEE});  // the next read lands here
+  std::copy(wire.begin() + static_cast<std::ptrdiff_t>(cut), wire.end(),
+            reinterpret_cast<char*>(buffer.data()));
+  r.pump().on_input(std::span(buffer).first(wire.size() - cut), r.now);
+  EXPECT_EQ(got, (std::vector<std::string>{"one", "two", "three"}));
 }
 
 std::error_code send_text(wsx::pump& p, const std::string& text) {
@@ -289,7 +321,7 @@ TEST(pump, counts_every_message_of_a_batch_including_one_that_ends_the_session) 
     const std::string text = std::to_string(i);
     ASSERT_FALSE(r.peer.send(wsx::opcode::text, wsx::as_bytes(text), true, r.now));
   }
-  r.pump().on_input(wsx::as_bytes(r.peer_output()), r.now);  // all 50 frames in one read
+  r.input(wsx::as_bytes(r.peer_output()));  // all 50 frames in one read
   EXPECT_EQ(in_seen_by_handler, 0u);  // published when the batch ended, not per message
   EXPECT_EQ(r.ctx->counters->messages_in.load(), 50u);
   EXPECT_EQ(r.ctx->counters->messages_out.load(), 50u);
@@ -305,7 +337,7 @@ TEST(pump, counts_every_message_of_a_batch_including_one_that_ends_the_session) 
     ASSERT_FALSE(r.peer.send(wsx::opcode::text, wsx::as_bytes(std::string(text)), true, r.now));
   }
   r.peer.close(wsx::close_code::normal, "bye", r.now);
-  r.pump().on_input(wsx::as_bytes(r.peer_output()), r.now);
+  r.input(wsx::as_bytes(r.peer_output()));
   EXPECT_EQ(r.ctx->counters->messages_in.load(), 53u);
   EXPECT_EQ(r.ctx->counters->messages_out.load(), 54u);
   EXPECT_EQ(r.ctx->table->session_count(), 0u);
@@ -331,11 +363,11 @@ TEST(pump, a_handler_reaches_its_own_session_and_others_each_through_its_handle)
 
   // b's loop is this thread too: b writes at once, inside a's settle.
   ASSERT_FALSE(a.peer.send(wsx::opcode::text, wsx::as_bytes(std::string("1")), true, a.now));
-  a.pump().on_input(wsx::as_bytes(a.peer_output()), a.now);
+  a.input(wsx::as_bytes(a.peer_output()));
   // b's loop is another thread: the send goes to b's mailbox and wakes it.
   b.io().loop_thread = false;
   ASSERT_FALSE(a.peer.send(wsx::opcode::text, wsx::as_bytes(std::string("2")), true, a.now));
-  a.pump().on_input(wsx::as_bytes(a.peer_output()), a.now);
+  a.input(wsx::as_bytes(a.peer_output()));
   EXPECT_EQ(b.io().wakes, 1);
   b.io().loop_thread = true;
   b.pump().on_wake(b.now);

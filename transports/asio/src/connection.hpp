@@ -65,8 +65,9 @@ using timer_type = io_types<strand_type>::timer;
 // "ip:port", with an IPv6 address in brackets.
 std::string endpoint_string(const tcp::endpoint& ep);
 
-// The per-thread read buffer of TCP connections: the core copies what it keeps, so one buffer
-// serves every connection the thread runs, and an idle connection owns none.
+// The per-thread read buffer of TCP connections: the pump decodes each read in it and keeps only
+// what it still needs before returning, so one buffer serves every connection the thread runs,
+// and an idle connection owns none.
 std::span<std::byte> thread_read_buffer();
 // 128 KiB: a 64 KiB message with its frame header still arrives in one read.
 inline constexpr std::size_t read_buffer_size = 128 * 1024;
@@ -233,7 +234,7 @@ class tcp_connection final : public connection<Executor> {
   void take_rest_of_batch();
   // Hands the pump the last bytes of a read batch, then waits for more (unless the pump says
   // stop). `in_lease`: they came from a leased read that did not fill the lease.
-  void end_of_batch(std::span<const std::byte> in, bool in_lease);
+  void end_of_batch(std::span<std::byte> in, bool in_lease);
   // Continues reading (or draining, when lingering) from a post, after the handlers queued on
   // this thread.
   void read_later();

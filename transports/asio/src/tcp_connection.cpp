@@ -172,7 +172,7 @@ void tcp_connection<Executor>::on_leased_read(const std::error_code& ec, std::si
   } else if (n == read_lease::size) {
     take_rest_of_batch();
   } else {
-    end_of_batch(std::span<const std::byte>(lease_.data(), n), true);
+    end_of_batch(std::span<std::byte>(lease_.data(), n), true);
   }
 }
 
@@ -201,7 +201,7 @@ void tcp_connection<Executor>::take_rest_of_batch() {
 }
 
 template <class Executor>
-void tcp_connection<Executor>::end_of_batch(std::span<const std::byte> in, bool in_lease) {
+void tcp_connection<Executor>::end_of_batch(std::span<std::byte> in, bool in_lease) {
   const time_point now = clock::now();
   const bool messages = pump_.past_handshake();  // not the upgrade request
   pump_.on_input(in, now);

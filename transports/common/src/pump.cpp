@@ -181,13 +181,14 @@ void pump::on_connect_failed(std::error_code ec, std::string reason, time_point 
   io_.close_now();
 }
 
-void pump::on_input(bytes_view in, time_point now) {
+void pump::on_input(std::span<std::byte> in, time_point now) {
   if (transport_closing_) return;
   last_activity_ = now;
   shrunk_ = false;
   if (ctx_->counters) ctx_->counters->count_bytes_in(in.size());
-  conn_.receive(in, now);
+  conn_.receive_in_place(in, now);
   settle(now);
+  conn_.release_input();  // the transport reuses `in` next
 }
 
 void pump::on_eof(time_point now) {

@@ -259,8 +259,10 @@ class pump {
   // Client: the connection could not be set up (resolve, connect, TLS handshake). Reports
   // on_connect_error and on_close, then close_now().
   void on_connect_failed(std::error_code ec, std::string reason, time_point now);
-  // Bytes read from the socket (any size; the buffer may be reused once this returns).
-  void on_input(bytes_view in, time_point now);
+  // Bytes read from the socket (any size). They are decoded where they are (payloads unmasked
+  // in place, so `in` changes); the buffer may be reused once this returns, as the pump hands
+  // the core's events out and copies what is left over before returning.
+  void on_input(std::span<std::byte> in, time_point now);
   // The peer closed TCP, or a read failed (reset).
   void on_eof(time_point now);
   // The timer armed with set_timer() fired (early or late is harmless).
