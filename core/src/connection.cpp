@@ -6,8 +6,8 @@
 // until the next non-const call, without copying every payload aside. receive_in_place() skips
 // that copy: an open connection with nothing left over decodes straight from the caller's bytes
 // (`borrowed`), and release_input() copies only what is still needed when the caller wants its
-// buffer back. Auto replies (pong, close
-// echo) are queued at the moment their frame is decoded, which is before the event is seen.
+// buffer back. Auto replies (pong, close echo) are queued at the moment their frame is decoded,
+// which is before the event is seen.
 //
 // States: connecting (handshake) → open → closing (a close frame went one way) → closed (the
 // `closed` event was queued; terminal). A server is closed right after the closing handshake; a
@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -240,11 +241,13 @@ struct connection::impl {
     a.in_buf.assign(b.begin(), b.end());
     a.in_pos = pos;
     const std::byte* const from = b.data();
+    const std::byte* const end = from + b.size();
     const std::byte* const to = a.in_buf.data();
+    const std::less<const std::byte*> before;  // a total order, also for pointers elsewhere
     const auto rebase = [&](auto& view) {
       using view_t = std::remove_reference_t<decltype(view)>;
       const auto* p = reinterpret_cast<const std::byte*>(view.data());
-      if (p < from || p >= from + b.size()) return;  // not in the buffer (owned, or empty)
+      if (before(p, from) || !before(p, end)) return;  // not in the buffer (owned, or empty)
       view = view_t(reinterpret_cast<typename view_t::const_pointer>(to + (p - from)), view.size());
     };
     for (std::size_t i = a.head; i < a.events.size(); ++i) {
