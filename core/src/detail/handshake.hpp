@@ -12,6 +12,7 @@
 #include <system_error>
 #include <vector>
 
+#include "detail/http_fields.hpp"
 #include "wsx/connection.hpp"
 #include "wsx/errors.hpp"
 #include "wsx/events.hpp"
@@ -71,9 +72,6 @@ class http_parser {
   std::string error_detail_;
 };
 
-// ASCII case-insensitive equality, as HTTP compares header names and tokens.
-bool ascii_iequals(std::string_view a, std::string_view b) noexcept;
-
 // RFC 6455 §4.2.2: base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")).
 std::string accept_key(std::string_view client_key);
 
@@ -98,46 +96,13 @@ std::optional<handshake_failure> check_upgrade_request(const http_head& head, up
 // The failure for a head the parser refused (errc::bad_request → 400, headers_too_large → 431).
 handshake_failure parse_failure(errc ec, std::string_view detail);
 
-// Which message the application's headers go into: accept() (101), reject(), respond(), or the
-// client's upgrade request (connect()).
-enum class answer_kind : std::uint8_t { upgrade, refusal, plain, request };
-// True when the application may add `headers` to that answer: every name a token, every value
-// valid (valid_header_value), and no name (case-insensitive) that the core writes itself or that
-// frames the message: Content-Length, Transfer-Encoding and Connection in every answer, plus
-// Upgrade, Sec-WebSocket-Accept and Sec-WebSocket-Protocol in a 101 (name the subprotocol in
-// accept_options) and Content-Type in a refusal; in a request, Host, Upgrade, Origin and the
-// Sec-WebSocket-Key/-Version/-Protocol/-Extensions headers (client_options names the ones the
-// application may choose; wsx offers no extension, so offering one by hand would break the
-// handshake).
-bool valid_answer_headers(answer_kind kind, std::span<const header_field> headers) noexcept;
-// True when `target` may be a request target: starts with '/', no space or control character.
-bool valid_request_target(std::string_view target) noexcept;
-// True when respond() may answer with `status` and `body`: a final status 200-599 (no 1xx, which
-// is interim), and no body with 204 or 304.
-bool valid_respond(int status, std::string_view body) noexcept;
-
 // "HTTP/1.1 101 Switching Protocols" with Upgrade, Connection, Sec-WebSocket-Accept, the
 // subprotocol if any, and opts.extra_headers.
 std::string build_accept_response(std::string_view client_key, const accept_options& opts);
-// "HTTP/1.1 <status> <phrase>" with Content-Type text/plain, Content-Length, Connection: close,
-// `extra` headers, and the body `reason` + "\n".
-std::string build_reject_response(int status, std::string_view reason,
-                                  std::span<const header_field> extra);
-// "HTTP/1.1 <status> <phrase>" with Content-Length, Connection: close, `headers` (the caller
-// names the Content-Type), and `body` as is. For plain HTTP answers (config::plain_http). A 204
-// or 304 gets neither Content-Length nor body (valid_respond() refuses a body for them).
-std::string build_http_response(int status, std::span<const header_field> headers,
-                                std::string_view body);
-// The standard reason phrase for `status` ("Bad Request", "Upgrade Required", ...).
-std::string_view status_phrase(int status) noexcept;
 
 // ---- client ------------------------------------------------------------------------------------
 // base64 of 16 fresh random bytes; empty if the random generator failed.
 std::string make_client_key();
-// True when a header name or value may be sent: names are RFC 9110 tokens, values hold no control
-// character but HTAB (RFC 9110 §5.5: VCHAR, obs-text, SP, HTAB), so no CR, LF, NUL or DEL.
-bool valid_header_name(std::string_view name) noexcept;
-bool valid_header_value(std::string_view value) noexcept;
 // "GET <target> HTTP/1.1" with Host, Upgrade, Connection, Sec-WebSocket-Key, -Version: 13,
 // Origin and Sec-WebSocket-Protocol when given, and opts.extra_headers.
 std::string build_client_request(const client_options& opts, std::string_view client_key);
