@@ -6,7 +6,9 @@
 // The builders write the 101 or the refusal through http_fields (no input can inject a header).
 // The application's own headers are checked first (valid_answer_headers), so every answer stays
 // one well-framed HTTP/1.1 message. Client: build_client_request() writes the GET and
-// check_upgrade_response() runs the §4.1 checks of the answer.
+// check_upgrade_response() runs the §4.1 checks of the answer. opening_handshake drives these for
+// one connection: it feeds the parser and turns each finished head into an outcome (an event to
+// report, or a refusal to queue) that the connection applies; it changes no connection state.
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -18,6 +20,7 @@
 #include <string_view>
 #include <system_error>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "detail/handshake.hpp"
@@ -236,6 +239,139 @@ std::error_code check_upgrade_response(const http_head& head, std::string_view c
   out.subprotocol = std::move(chosen);
   out.extensions.clear();
   out.headers = head.headers;
+  return {};
+}
+
+// ---- opening_handshake --------------------------------------------------------------------------
+
+opening_handshake::opening_handshake(http_parser::kind k, const config& cfg)
+    : parser_(k, cfg.max_header_bytes),
+      client_(k == http_parser::kind::response),
+      plain_http_(cfg.plain_http) {}
+
+opening_handshake::opening_handshake(const config& cfg)
+    : opening_handshake(http_parser::kind::request, cfg) {}
+
+opening_handshake::~opening_handshake() = default;
+
+std::error_code opening_handshake::start_client(const client_options& opts, const config& cfg,
+                                                std::unique_ptr<opening_handshake>& out,
+                                                std::string& request) {
+  if (opts.host.empty() || !valid_header_value(opts.host) || !valid_header_value(opts.origin) ||
+      !valid_request_target(opts.target))
+    return errc::invalid_argument;
+  for (const auto& p : opts.subprotocols)
+    if (p.empty() || !valid_header_name(p)) return errc::invalid_argument;
+  if (!valid_answer_headers(answer_kind::request, opts.extra_headers))
+    return errc::invalid_argument;
+  std::string key = make_client_key();
+  if (key.empty()) return errc::invalid_state;
+  auto hs =
+      std::unique_ptr<opening_handshake>(new opening_handshake(http_parser::kind::response, cfg));
+  hs->key_ = std::move(key);
+  hs->subprotocols_ = opts.subprotocols;  // RFC 6455 §4.1: the answer may pick one of these
+  request = build_client_request(opts, hs->key_);
+  out = std::move(hs);
+  return {};
+}
+
+handshake_outcome opening_handshake::feed(bytes_view in, std::size_t& used) {
+  std::size_t n = 0;
+  const auto st = parser_.feed(in, n);
+  used += n;
+  if (st == http_parser::status::need_more) return {};
+  return client_ ? read_response(st) : read_request(st);
+}
+
+handshake_outcome opening_handshake::read_request(http_parser::status st) {
+  const auto refusal = [](const handshake_failure& f) {
+    return handshake_refusal{build_reject_response(f.status, f.reason, f.headers),
+                             rejected{f.ec, f.status, f.reason, {}, {}}};
+  };
+  if (st == http_parser::status::error)
+    return refusal(parse_failure(parser_.error(), parser_.error_detail()));
+  const http_head& head = parser_.head();
+  upgrade_request req;
+  const auto failure = check_upgrade_request(head, req, key_);
+  // config::plain_http: a GET with no Upgrade header at all is a page request, not a bad upgrade.
+  if (failure && plain_http_ && failure->ec == errc::missing_upgrade && !head.header("upgrade")) {
+    plain_ = true;
+    http_request r;
+    r.method = head.method;
+    r.target = head.target;
+    const auto q = r.target.find('?');
+    r.path = r.target.substr(0, q);
+    if (q != std::string::npos) r.query = r.target.substr(q + 1);
+    r.headers = head.headers;
+    return r;
+  }
+  if (failure) return refusal(*failure);
+  subprotocols_ = req.subprotocols;
+  return req;
+}
+
+handshake_outcome opening_handshake::read_response(http_parser::status st) {
+  if (st == http_parser::status::error) {
+    const errc e = parser_.error();
+    return rejected{e, 0, make_error_code(e).message() + ": " + parser_.error_detail(), {}, {}};
+  }
+  http_head head = parser_.head();
+  opened ev;
+  client_options offered;
+  offered.subprotocols = subprotocols_;
+  if (const auto ec = check_upgrade_response(head, key_, offered, ev)) {
+    std::string reason = head.status != 101 ? "server answered " + std::to_string(head.status) +
+                                                  " " + head.reason_phrase
+                                            : ec.message();
+    return rejected{ec, head.status, std::move(reason), std::move(head.headers),
+                    std::move(head.body)};
+  }
+  return ev;
+}
+
+handshake_outcome opening_handshake::at_eof() {
+  if (parser_.finish() == http_parser::status::complete)
+    return read_response(http_parser::status::complete);
+  http_head head = parser_.head();
+  if (head.status != 0) {  // a head arrived, its body was cut short: report it
+    return rejected{errc::bad_status, head.status,
+                    "server answered " + std::to_string(head.status) + " " + head.reason_phrase +
+                        " (body cut short)",
+                    std::move(head.headers), std::move(head.body)};
+  }
+  return rejected{errc::eof_without_close,
+                  0,
+                  "connection closed before the server's handshake response",
+                  {},
+                  {}};
+}
+
+std::error_code opening_handshake::accept(const accept_options& opts, std::string& response) const {
+  if (plain_) return errc::invalid_state;
+  if (!opts.subprotocol.empty() && std::find(subprotocols_.begin(), subprotocols_.end(),
+                                             opts.subprotocol) == subprotocols_.end())
+    return errc::invalid_argument;
+  if (!valid_answer_headers(answer_kind::upgrade, opts.extra_headers))
+    return errc::invalid_argument;
+  response = build_accept_response(key_, opts);
+  return {};
+}
+
+std::error_code opening_handshake::reject(int status, std::string_view reason,
+                                          std::span<const header_field> extra,
+                                          std::string& response) const {
+  if (status < 400 || status > 599 || !valid_answer_headers(answer_kind::refusal, extra))
+    return errc::invalid_argument;
+  response = build_reject_response(status, reason, extra);
+  return {};
+}
+
+std::error_code opening_handshake::respond(int status, std::span<const header_field> headers,
+                                           std::string_view body, std::string& response) const {
+  if (!plain_) return errc::invalid_state;
+  if (!valid_respond(status, body) || !valid_answer_headers(answer_kind::plain, headers))
+    return errc::invalid_argument;
+  response = build_http_response(status, headers, body);
   return {};
 }
 

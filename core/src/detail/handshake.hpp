@@ -1,5 +1,6 @@
 // The HTTP/1.1 upgrade (RFC 6455 §4): parsing heads with llhttp, the server's checks of a
-// request, the client's checks of a response, and building both sides' messages.
+// request, the client's checks of a response, building both sides' messages, and
+// opening_handshake, which drives all of that for one connection and tells it what happened.
 #pragma once
 
 #include <cstddef>
@@ -10,9 +11,11 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <variant>
 #include <vector>
 
 #include "detail/http_fields.hpp"
+#include "wsx/config.hpp"
 #include "wsx/connection.hpp"
 #include "wsx/errors.hpp"
 #include "wsx/events.hpp"
@@ -112,5 +115,66 @@ std::string build_client_request(const client_options& opts, std::string_view cl
 // offered (errc::bad_extension). On success fills `out` (subprotocol, headers) and returns {}.
 std::error_code check_upgrade_response(const http_head& head, std::string_view client_key,
                                        const client_options& offered, opened& out);
+
+// ---- driving one connection's handshake ---------------------------------------------------------
+// A server's refusal of a request: the HTTP answer to queue, and what `rejected` reports.
+struct handshake_refusal {
+  std::string response;
+  rejected report;
+};
+// What the handshake found, for the connection to apply. monostate: nothing yet, feed more
+// input. A server reports upgrade_request or http_request (then waits for the application's
+// answer) or queues a refusal; a client reports opened or rejected.
+using handshake_outcome = std::variant<std::monostate, upgrade_request, http_request,
+                                       handshake_refusal, opened, rejected>;
+
+// One connection's opening handshake, from the first byte until the connection opens or fails:
+// the HTTP parser and what the answer is checked against (the key, the offers). The connection
+// owns it while connecting and drops it after.
+class opening_handshake {
+ public:
+  // A server reading the request.
+  explicit opening_handshake(const config& cfg);
+  // A client: checks `opts` as connection::connect() documents (errc::invalid_argument), draws a
+  // fresh key (errc::invalid_state if the random generator failed), and writes the request to
+  // `request`. On error `out` is left empty.
+  static std::error_code start_client(const client_options& opts, const config& cfg,
+                                      std::unique_ptr<opening_handshake>& out,
+                                      std::string& request);
+  ~opening_handshake();
+  opening_handshake(const opening_handshake&) = delete;
+  opening_handshake& operator=(const opening_handshake&) = delete;
+
+  // Reads the request (server) or the response (client) from the front of `in` and adds the
+  // bytes it took to `used`: what follows the head is frames. Once it returned anything but
+  // monostate, it is not called again.
+  handshake_outcome feed(bytes_view in, std::size_t& used);
+  // Client: TCP ended while the response was read. A response whose body runs to EOF is
+  // complete now; anything else is rejected (errc::bad_status with the head if one came, else
+  // errc::eof_without_close).
+  handshake_outcome at_eof();
+
+  // Server, once a request was reported: the application's answers, checked as connection's
+  // accept(), reject() and respond() document. Each writes the HTTP answer to `response`, or
+  // returns errc::invalid_state (the other kind of request is waiting) or errc::invalid_argument
+  // and writes nothing.
+  std::error_code accept(const accept_options& opts, std::string& response) const;
+  std::error_code reject(int status, std::string_view reason, std::span<const header_field> extra,
+                         std::string& response) const;
+  std::error_code respond(int status, std::span<const header_field> headers, std::string_view body,
+                          std::string& response) const;
+
+ private:
+  opening_handshake(http_parser::kind k, const config& cfg);
+  handshake_outcome read_request(http_parser::status st);
+  handshake_outcome read_response(http_parser::status st);
+
+  http_parser parser_;
+  std::string key_;                        // Sec-WebSocket-Key (ours or the client's)
+  std::vector<std::string> subprotocols_;  // offered: by the client (server) or by us (client)
+  bool client_;
+  bool plain_http_;     // config::plain_http
+  bool plain_ = false;  // server: the request waiting is plain HTTP
+};
 
 }  // namespace wsx::detail
