@@ -156,14 +156,21 @@ std::error_code connection::send(opcode op, bytes_view payload, bool fin, time_p
   const std::size_t frames = piece ? (payload.size() + piece - 1) / piece : 1;
   if (m.would_exceed(payload.size() + std::max<std::size_t>(frames, 1) * 14))
     return errc::output_limit;
+  const auto before = m.out_size();
+  auto& out = m.act().out;
+  const auto start = out.tail_mark();
   std::size_t off = 0;
   do {
     const std::size_t n = std::min(piece, payload.size() - off);
     const bool last = off + n == payload.size();
-    if (!m.queue_frame(fin && last, op, payload.subspan(off, n), now)) return errc::invalid_state;
+    if (!m.append_frame(fin && last, op, payload.subspan(off, n))) {
+      out.truncate(start);  // no mask key for this frame: take the earlier ones back too
+      return errc::invalid_state;
+    }
     op = opcode::continuation;
     off += n;
   } while (off < payload.size());
+  m.note_output_grew(before, now);
   m.send_in_message_ = !fin;
   return {};
 }

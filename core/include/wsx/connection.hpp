@@ -144,10 +144,12 @@ class connection {
   // ---- sending -----------------------------------------------------------------------------
   // Queue a data frame (op text/binary to start a message, continuation to go on with it; fin
   // ends the message). Text payloads are not validated: sending valid UTF-8 is the caller's job.
-  // errc::invalid_state: not open, close already sent, or the fragmentation sequence is wrong
-  // (continuation without a start, new message while one is unfinished); errc::invalid_argument:
-  // op is a control opcode; errc::output_limit: buffered_amount() would pass
-  // config::max_buffered_output (nothing queued: slow down). Nothing is queued on error.
+  // errc::invalid_state: not open, close already sent, the fragmentation sequence is wrong
+  // (continuation without a start, new message while one is unfinished), or (client) the random
+  // generator failed to give a mask key; errc::invalid_argument: op is a control opcode;
+  // errc::output_limit: buffered_amount() would pass config::max_buffered_output (nothing
+  // queued: slow down). Nothing is queued on error, not even the fragments auto_fragment_size
+  // cut before the one that failed.
   std::error_code send(opcode op, bytes_view payload, bool fin, time_point now);
   // Convenience: one whole message.
   std::error_code send_text(std::string_view text, time_point now) {
