@@ -1,16 +1,19 @@
 // Tests for the opening handshake (RFC 6455 §4): the accept key, the server's checks of a request
 // (each refusal with its errc, status, headers and a distinctive piece of the reason), the bytes
-// both sides write, and the client's checks of the server's answer. Requests are parsed from
-// wire text with http_parser, so each test reads as a transcript.
+// both sides write, the client's checks of the server's answer, and opening_handshake, which
+// drives one connection's handshake and returns its outcome. Requests are parsed from wire text
+// with http_parser, so each test reads as a transcript.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
 #include <array>
 #include <cstddef>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "detail/handshake.hpp"
@@ -745,4 +748,140 @@ TEST(handshake, request_targets_are_origin_form_without_spaces_or_controls) {
     EXPECT_FALSE(valid_request_target(std::string("/a") + static_cast<char>(c))) << c;
   EXPECT_FALSE(valid_request_target("/a\x7f"));
   EXPECT_TRUE(valid_request_target("/caf\xc3\xa9"));  // bytes >= 0x80 pass (percent-encode them)
+}
+
+// ---- opening_handshake: driving one connection's handshake -------------------------------------
+
+namespace {
+
+// Feeds `wire` to `hs` one byte at a time, as a slow peer would; returns the first outcome that
+// is not monostate (or monostate if none came) and adds the bytes taken to `used`.
+handshake_outcome feed_bytewise(opening_handshake& hs, std::string_view wire, std::size_t& used) {
+  for (std::size_t i = used; i < wire.size(); ++i) {
+    auto out = hs.feed(wsx::as_bytes(wire.substr(i, 1)), used);
+    if (!std::holds_alternative<std::monostate>(out)) return out;
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST(handshake, opening_handshake_reports_a_request_and_leaves_the_frames_behind_it) {
+  const wsx::config cfg;
+  opening_handshake hs{cfg};
+  const std::string head = sample_request(
+      "Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+      "Sec-WebSocket-Protocol: chat\r\n");
+  const std::string wire = head + "\x81\x80";  // the first bytes of a frame
+  std::size_t used = 0;
+  auto out = hs.feed(wsx::as_bytes(wire.substr(0, 10)), used);
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(out));
+  EXPECT_EQ(used, 10u);
+  out = hs.feed(wsx::as_bytes(std::string_view(wire).substr(used)), used);
+  auto* req = std::get_if<wsx::upgrade_request>(&out);
+  ASSERT_TRUE(req);
+  EXPECT_EQ(req->subprotocols, (std::vector<std::string>{"chat"}));
+  EXPECT_EQ(used, head.size());  // the frame bytes are not the handshake's
+
+  std::string response;
+  EXPECT_EQ(hs.accept({"superchat", {}}, response), errc::invalid_argument);  // not offered
+  EXPECT_TRUE(response.empty());
+  EXPECT_EQ(hs.respond(200, {}, "page", response), errc::invalid_state);  // not a plain request
+  EXPECT_TRUE(response.empty());
+  EXPECT_FALSE(hs.accept({"chat", {}}, response));
+  EXPECT_THAT(response, StartsWith("HTTP/1.1 101 Switching Protocols\r\n"));
+  EXPECT_THAT(response, HasSubstr("Sec-WebSocket-Accept: " + std::string(rfc_accept) + "\r\n"));
+  EXPECT_THAT(response, HasSubstr("Sec-WebSocket-Protocol: chat\r\n"));
+}
+
+TEST(handshake, opening_handshake_refusal_carries_the_answer_and_the_report) {
+  const wsx::config cfg;
+  opening_handshake hs{cfg};
+  std::size_t used = 0;
+  auto out = feed_bytewise(
+      hs, sample_request("Host: h\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"), used);
+  auto* refusal = std::get_if<handshake_refusal>(&out);
+  ASSERT_TRUE(refusal);
+  EXPECT_THAT(refusal->response, StartsWith("HTTP/1.1 426 "));
+  EXPECT_THAT(refusal->response, HasSubstr("Upgrade: websocket\r\n"));
+  EXPECT_EQ(refusal->report.ec, errc::missing_upgrade);
+  EXPECT_EQ(refusal->report.status, 426);
+  EXPECT_THAT(refusal->report.reason, HasSubstr("Upgrade: websocket header missing"));
+}
+
+TEST(handshake, opening_handshake_reports_a_plain_request_when_configured) {
+  wsx::config cfg;
+  cfg.plain_http = true;
+  opening_handshake hs{cfg};
+  std::size_t used = 0;
+  auto out = feed_bytewise(hs, "GET /health?full HTTP/1.1\r\nHost: h\r\n\r\n", used);
+  auto* req = std::get_if<wsx::http_request>(&out);
+  ASSERT_TRUE(req);
+  EXPECT_EQ(req->path, "/health");
+  EXPECT_EQ(req->query, "full");
+  std::string response;
+  EXPECT_EQ(hs.accept({}, response), errc::invalid_state);  // a page request is not an upgrade
+  const std::vector<header_field> headers{{"Content-Type", "text/plain"}};
+  EXPECT_FALSE(hs.respond(200, headers, "ok", response));
+  EXPECT_THAT(response, StartsWith("HTTP/1.1 200 "));
+}
+
+TEST(handshake, opening_handshake_client_checks_its_options_and_the_answer) {
+  const wsx::config cfg;
+  std::unique_ptr<opening_handshake> hs;
+  std::string request;
+  EXPECT_EQ(opening_handshake::start_client({"", "/", "", {}, {}}, cfg, hs, request),
+            errc::invalid_argument);  // no host
+  EXPECT_FALSE(hs);
+  EXPECT_TRUE(request.empty());
+
+  ASSERT_FALSE(
+      opening_handshake::start_client({"example.com", "/ws", "", {"chat"}, {}}, cfg, hs, request));
+  ASSERT_TRUE(hs);
+  const auto sent = parse(http_parser::kind::request, request);
+  const auto key = sent.header("Sec-WebSocket-Key");
+  ASSERT_TRUE(key);
+  std::size_t used = 0;
+  // A subprotocol that was not offered fails the handshake (RFC 6455 §4.1 item 6).
+  auto out = feed_bytewise(*hs, build_accept_response(std::string(*key), {"superchat", {}}), used);
+  auto* refused = std::get_if<wsx::rejected>(&out);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->ec, errc::bad_subprotocol);
+  EXPECT_EQ(refused->status, 101);
+
+  ASSERT_FALSE(
+      opening_handshake::start_client({"example.com", "/ws", "", {"chat"}, {}}, cfg, hs, request));
+  const auto sent_again = parse(http_parser::kind::request, request);
+  const auto key2 = sent_again.header("Sec-WebSocket-Key");
+  ASSERT_TRUE(key2);
+  used = 0;
+  out = feed_bytewise(*hs, build_accept_response(std::string(*key2), {"chat", {}}), used);
+  auto* opened = std::get_if<wsx::opened>(&out);
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(opened->subprotocol, "chat");
+}
+
+TEST(handshake, opening_handshake_client_at_eof_reports_what_came) {
+  const wsx::config cfg;
+  std::unique_ptr<opening_handshake> hs;
+  std::string request;
+  ASSERT_FALSE(opening_handshake::start_client({"example.com", "/", "", {}, {}}, cfg, hs, request));
+  auto out = hs->at_eof();  // nothing at all
+  auto* r = std::get_if<wsx::rejected>(&out);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->ec, errc::eof_without_close);
+  EXPECT_EQ(r->status, 0);
+
+  ASSERT_FALSE(opening_handshake::start_client({"example.com", "/", "", {}, {}}, cfg, hs, request));
+  std::size_t used = 0;
+  // A refusal whose body runs to EOF is complete only then.
+  const std::string refusal = "HTTP/1.1 503 Service Unavailable\r\n\r\nbusy";
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(feed_bytewise(*hs, refusal, used)));
+  out = hs->at_eof();
+  r = std::get_if<wsx::rejected>(&out);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->ec, errc::bad_status);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(r->body, "busy");
 }
