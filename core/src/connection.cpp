@@ -197,8 +197,8 @@ std::error_code connection::close(close_code code, std::string_view reason, time
   auto& m = *impl_;
   if (m.stage_ != lifecycle::open) return errc::invalid_state;
   if (detail::check_close_request(code, reason) != errc{}) return errc::invalid_argument;
+  if (!m.queue_close(code, reason, now)) return errc::invalid_state;  // no mask key: still open
   m.initiated_locally_ = true;
-  m.queue_close(code, reason, now);
   m.enter(lifecycle::local_closing, now);
   return {};
 }

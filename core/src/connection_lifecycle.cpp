@@ -147,10 +147,10 @@ bool connection::impl::queue_frame(bool fin, opcode op, bytes_view payload, time
   return true;
 }
 
-void connection::impl::queue_close(close_code code, std::string_view reason, time_point now) {
+bool connection::impl::queue_close(close_code code, std::string_view reason, time_point now) {
   std::array<std::byte, 125> buf;
   const auto n = detail::write_close_payload(buf.data(), code, reason);
-  queue_frame(true, opcode::close, {buf.data(), n}, now);
+  return queue_frame(true, opcode::close, {buf.data(), n}, now);
 }
 
 void connection::impl::drop_output() noexcept {

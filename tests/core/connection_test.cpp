@@ -570,6 +570,24 @@ TEST(connection, send_that_runs_out_of_mask_keys_midway_queues_nothing) {
   EXPECT_EQ(p.server_log.back(), "message text 'first-last'");
 }
 
+TEST(connection, close_without_a_mask_key_queues_nothing_and_stays_open) {
+  pair p;
+  p.pump();
+  fake_random rng;
+  rng.drain_key_pool();
+  wsx::detail::mask_key key;
+  for (int i = 0; i < 63; ++i) ASSERT_TRUE(wsx::detail::next_mask_key(key));  // the pool is dry
+  fake_random::works = false;
+  const auto now = p.t.now();
+  EXPECT_EQ(p.client.close(wsx::close_code::normal, "bye", now), wsx::errc::invalid_state);
+  EXPECT_EQ(p.client.buffered_amount(), 0u);
+  EXPECT_EQ(p.client.state(), wsx::connection_state::open);
+  fake_random::works = true;
+  EXPECT_FALSE(p.client.close(wsx::close_code::normal, "bye", now));
+  EXPECT_EQ(p.client.state(), wsx::connection_state::closing);
+  EXPECT_GT(p.client.buffered_amount(), 0u);
+}
+
 TEST(connection, pending_output_ranges_stay_valid_while_sending) {
   open_server s;
   s.c.send_text("first", s.t.now());

@@ -170,7 +170,8 @@ class connection {
   // Start the closing handshake. `code` must be valid on the wire (1000-1003, 1007-1014,
   // 3000-4999) and `reason` at most 123 bytes of UTF-8, else errc::invalid_argument.
   // errc::invalid_state after a close was already sent or before the connection is open
-  // (use reject() to refuse an upgrade). Starts the close deadline.
+  // (use reject() to refuse an upgrade), or (client) when the random generator failed to give a
+  // mask key: then nothing is queued and the connection stays open. Starts the close deadline.
   std::error_code close(close_code code, std::string_view reason, time_point now);
 
   // ---- output ------------------------------------------------------------------------------

@@ -93,7 +93,9 @@ struct connection::impl {
   // Queues one frame, masked with a fresh key for a client. False (nothing queued) when no key
   // could be drawn.
   bool queue_frame(bool fin, opcode op, bytes_view payload, time_point now);
-  void queue_close(close_code code, std::string_view reason, time_point now);
+  // Queues a close frame; false (nothing queued) when a client could draw no mask key. Only
+  // close() reports that; the core's own closes go on without the frame (a deadline ends them).
+  bool queue_close(close_code code, std::string_view reason, time_point now);
   // Empties the output (nothing can be delivered any more); its bytes stay alive until the next
   // consume_output(): a write may hold them.
   void drop_output() noexcept;
