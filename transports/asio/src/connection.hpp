@@ -40,8 +40,8 @@
 #include <asio/strand.hpp>
 
 #include "deadline_queue.hpp"
+#include "pump.hpp"
 #include "read_lease.hpp"
-#include "wsx/common/pump.hpp"
 
 namespace wsx::asio::detail {
 

@@ -8,13 +8,14 @@
 // re-entered: a handler that sends from inside dispatch() only queues into the core, and the
 // loop in settle() picks the result up.
 //
-// The commands (send, ping, close… from the loop or any thread) and the session handle are in
-// pump_commands.cpp. Cross-thread commands go through the mailbox (a vector under a mutex) and one
-// wake-up; on the loop a command is applied directly, after any mail that came first, so each
-// thread's calls keep their order. buffered_amount() for other threads is the core's amount as of
-// the last settle plus the bytes still in the mailbox, which is also what bounds queued memory
-// against config::max_buffered_output before a payload is even copied.
-#include "wsx/common/pump.hpp"
+// The commands (send, ping, close… from the loop or any thread) are in pump_commands.cpp, the
+// session handle that forwards to them in pump_session.cpp. Cross-thread commands go through the
+// mailbox (a vector under a mutex) and one wake-up; on the loop a command is applied directly,
+// after any mail that came first, so each thread's calls keep their order. buffered_amount() for
+// other threads is the core's amount as of the last settle plus the bytes still in the mailbox,
+// which is also what bounds queued memory against config::max_buffered_output before a payload
+// is even copied.
+#include "pump.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -60,41 +61,6 @@ void pump::count_message_out() noexcept {
   } else {
     ctx_->counters->count_messages_out();
   }
-}
-
-// ---- upgrade decisions -------------------------------------------------------------------------
-
-upgrade_decision upgrade_decision::accept(std::string user_id, std::string subprotocol,
-                                          std::vector<header_field> headers) {
-  upgrade_decision d;
-  d.what = verdict::accept;
-  d.user_id = std::move(user_id);
-  d.subprotocol = std::move(subprotocol);
-  d.headers = std::move(headers);
-  return d;
-}
-
-upgrade_decision upgrade_decision::reject(int status, std::string reason,
-                                          std::vector<header_field> headers) {
-  upgrade_decision d;
-  d.what = verdict::reject;
-  d.status = status;
-  d.reason = std::move(reason);
-  d.headers = std::move(headers);
-  return d;
-}
-
-upgrade_decision upgrade_decision::defer() {
-  upgrade_decision d;
-  d.what = verdict::defer;
-  return d;
-}
-
-std::error_code pending_upgrade::complete(upgrade_decision d) const {
-  if (d.what == upgrade_decision::verdict::defer) return errc::invalid_argument;
-  const std::shared_ptr<pump> p = pump_.lock();
-  if (!p) return errc::closed;
-  return p->complete_upgrade(std::move(d));
 }
 
 // ---- construction and the end ---------------------------------------------------------------

@@ -1,8 +1,9 @@
 // The pump's commands: send, send_shared, ping, close and the upgrade answer, from the loop
 // (applied at once, after any mail of the same thread) or from any other thread (checked
 // against the output allowance, copied into the mailbox, applied on the loop after one
-// wake-up); and the session handle that forwards to them. See pump.cpp for the loop side.
-#include "wsx/common/pump.hpp"
+// wake-up). The session handle that forwards to them is in pump_session.cpp; the loop side is
+// in pump.cpp.
+#include "pump.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -243,57 +244,6 @@ void pump::apply(command& cmd, time_point now) {
   } else if (auto* u = std::get_if<upgrade_cmd>(&cmd)) {
     apply_decision(u->decision, now);
   }
-}
-
-// ---- the session handle -------------------------------------------------------------------------
-
-pump_session::pump_session(std::string user_id, std::string remote_endpoint, std::weak_ptr<pump> p)
-    : session(std::move(user_id)), remote_(std::move(remote_endpoint)), pump_(std::move(p)) {
-  live_.fetch_add(1, std::memory_order_acq_rel);
-}
-
-pump_session::~pump_session() { live_.fetch_sub(1, std::memory_order_acq_rel); }
-
-pump_session::target pump_session::pump_for_call() const noexcept {
-  // `this` is alive (its member is running) and so is the settling pump; if that pump's handle
-  // is this object, it is this session's pump. Comparing raw pump addresses instead could match
-  // a new pump that reuses the memory of this session's finished one.
-  if (pump* const here = pump::settling_here_; here != nullptr && here->handle_.get() == this) {
-    return {nullptr, here};
-  }
-  std::shared_ptr<pump> locked = pump_.lock();
-  pump* const raw = locked.get();
-  return {std::move(locked), raw};
-}
-
-std::error_code pump_session::send(message_kind kind, bytes_view payload) {
-  if (!is_open()) return errc::closed;
-  const target t = pump_for_call();
-  return t.p ? t.p->send(kind, payload) : make_error_code(errc::closed);
-}
-
-std::error_code pump_session::send_shared(const shared_message& msg) {
-  if (!is_open()) return errc::closed;
-  const target t = pump_for_call();
-  return t.p ? t.p->send_shared(msg) : make_error_code(errc::closed);
-}
-
-std::error_code pump_session::ping(bytes_view payload) {
-  if (!is_open()) return errc::closed;
-  const target t = pump_for_call();
-  return t.p ? t.p->ping(payload) : make_error_code(errc::closed);
-}
-
-std::error_code pump_session::close(close_code code, std::string_view reason) {
-  if (!is_open()) return errc::closed;
-  const target t = pump_for_call();
-  return t.p ? t.p->close(code, reason) : make_error_code(errc::closed);
-}
-
-std::size_t pump_session::buffered_amount() const noexcept {
-  if (!is_open()) return 0;
-  const target t = pump_for_call();
-  return t.p ? t.p->buffered_amount() : 0;
 }
 
 }  // namespace wsx

@@ -1,5 +1,7 @@
-// The transport-independent half of a session: drives one wsx::connection for a transport that
-// brings only a socket, one timer and a wake-up.
+// The pump: the transport-independent half of a session. It drives one wsx::connection for a
+// transport that brings only a socket, one timer and a wake-up. Internal to wsx (see
+// transport_io.hpp for the seam as a whole); transports reach it through
+// `wsx_common_transport_dep`.
 //
 // Theory of operation: a transport (Asio, libevent) owns one `pump` per TCP connection and
 // implements `transport_io` for it. The transport reports what happened (bytes read, EOF, the
@@ -23,7 +25,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -33,9 +34,11 @@
 #include <variant>
 #include <vector>
 
+#include "pump_session.hpp"
+#include "transport_io.hpp"
 #include "wsx/common/connection_table.hpp"
+#include "wsx/common/handlers.hpp"
 #include "wsx/common/policy.hpp"
-#include "wsx/common/session.hpp"
 #include "wsx/common/stats.hpp"
 #include "wsx/config.hpp"
 #include "wsx/connection.hpp"
@@ -44,117 +47,6 @@
 #include "wsx/types.hpp"
 
 namespace wsx {
-
-class pump;
-class pump_session;
-
-// ---- application handlers ------------------------------------------------------------------
-// Run on the session's loop (its strand), one at a time per session; never two at once for one
-// session. Spans and string_views are valid until the handler returns; copy what you keep.
-// Calling the session's members (send, close…) from inside a handler is fine. Every handler may
-// be left empty. Handlers should not throw: an exception leaves the pump through the transport.
-struct session_handlers {
-  // The upgrade finished: the session may send. `opened` holds the agreed subprotocol (and, on a
-  // client, the server's 101 response headers).
-  std::function<void(const session_ptr&, const opened&)> on_open;
-  // A whole message (config::delivery == whole_messages, the transports' default).
-  std::function<void(const session_ptr&, message_kind, bytes_view)> on_message;
-  // Part of a message as it arrives (config::delivery == chunks): streaming delivery.
-  std::function<void(const session_ptr&, const message_chunk&)> on_chunk;
-  // A ping arrived (its pong is already queued) / a pong arrived.
-  std::function<void(const session_ptr&, bytes_view)> on_ping;
-  std::function<void(const session_ptr&, bytes_view)> on_pong;
-  // buffered_amount() fell to backpressure_policy::low_water_mark or below after having been
-  // above it: a good moment to resume sending.
-  std::function<void(const session_ptr&)> on_drain;
-  // The session ended (exactly once; not at all if the event loop is destroyed first): the
-  // peer's (or our) close code and reason, and `ec` saying why when it was not a normal closing
-  // handshake (errc::heartbeat_timeout, errc::eof_without_close, errc::write_timeout, a
-  // handshake error on a client…). The session is already out of the connection table and its
-  // commands return errc::closed.
-  std::function<void(const session_ptr&, close_code, std::string_view reason, std::error_code)>
-      on_close;
-  // Client only: the connection never opened (name resolution, TCP, TLS — e.g. "certificate
-  // verify failed" — or the server refused the upgrade: then status, headers and body are the
-  // server's response). Runs just before on_close.
-  std::function<void(const session_ptr&, const rejected&)> on_connect_error;
-};
-
-// ---- the server's upgrade hook ---------------------------------------------------------------
-
-// What the hook answers: accept (with a user id for the connection table, an optional
-// subprotocol and extra 101 headers), reject (HTTP status 400-599 and a one-line reason sent as
-// the body), or defer (answer later through upgrade_context::defer()).
-struct upgrade_decision {
-  enum class verdict : std::uint8_t { accept, reject, defer };
-  verdict what = verdict::accept;
-  std::string user_id;                // accept: the session's user_id(), "" for none
-  std::string subprotocol;            // accept: "" or one of the request's offers
-  int status = 0;                     // reject
-  std::string reason;                 // reject
-  std::vector<header_field> headers;  // accept: added to the 101; reject: to the error response
-
-  static upgrade_decision accept(std::string user_id = {}, std::string subprotocol = {},
-                                 std::vector<header_field> headers = {});
-  static upgrade_decision reject(int status, std::string reason,
-                                 std::vector<header_field> headers = {});
-  static upgrade_decision defer();
-};
-
-// The answer to a deferred upgrade, for any thread. Copyable; the first answer that reaches the
-// connection wins and later ones are ignored. If nobody answers before config::handshake_timeout,
-// the core refuses the upgrade with 503 on its own.
-class pending_upgrade {
- public:
-  pending_upgrade() = default;
-  // Queue the answer on the connection's loop. Returns errc::closed when the connection is gone,
-  // errc::invalid_argument for a `defer` decision, otherwise success — the answer is applied
-  // asynchronously and ignored if the handshake has ended meanwhile (deadline, peer gone).
-  std::error_code complete(upgrade_decision d) const;
-  std::error_code accept(std::string user_id = {}, std::string subprotocol = {},
-                         std::vector<header_field> headers = {}) const {
-    return complete(
-        upgrade_decision::accept(std::move(user_id), std::move(subprotocol), std::move(headers)));
-  }
-  std::error_code reject(int status, std::string reason,
-                         std::vector<header_field> headers = {}) const {
-    return complete(upgrade_decision::reject(status, std::move(reason), std::move(headers)));
-  }
-
- private:
-  friend class upgrade_context;
-  explicit pending_upgrade(std::weak_ptr<pump> p) noexcept : pump_(std::move(p)) {}
-  std::weak_ptr<pump> pump_;
-};
-
-// What the hook sees. Valid only during the hook call; copy what you keep.
-class upgrade_context {
- public:
-  upgrade_context(const upgrade_request& req, std::string_view remote, std::weak_ptr<pump> p)
-      : request_(req), remote_(remote), pump_(std::move(p)) {}
-  // Path, query, headers, offered subprotocols (upgrade_request::header() looks one up).
-  const upgrade_request& request() const noexcept { return request_; }
-  // "ip:port" of the peer.
-  std::string_view remote_endpoint() const noexcept { return remote_; }
-  // A handle to answer later from any thread; return upgrade_decision::defer() from the hook.
-  pending_upgrade defer() const { return pending_upgrade(pump_); }
-
- private:
-  const upgrade_request& request_;
-  std::string_view remote_;
-  std::weak_ptr<pump> pump_;
-};
-
-using upgrade_hook = std::function<upgrade_decision(const upgrade_context&)>;
-
-// A plain HTTP answer (config::plain_http): name the Content-Type in `headers` yourself.
-struct http_response {
-  int status = 404;
-  std::vector<header_field> headers;
-  std::string body;
-};
-using http_handler =
-    std::function<http_response(const http_request&, std::string_view remote_endpoint)>;
 
 // ---- what every session of one server (or client) shares -----------------------------------
 // Filled before the first connection starts and never changed afterwards (only the counter).
@@ -169,67 +61,6 @@ struct pump_context {
   std::shared_ptr<stats> counters;          // may be null: no stats
   // Messages refused by the backpressure policy (both actions count here).
   std::atomic<std::uint64_t> messages_dropped{0};
-};
-
-// ---- the transport side ----------------------------------------------------------------------
-
-// An optional time_point in the 8 bytes of one (std::optional takes 16): time_point::max(),
-// which no deadline is ever set to, stands for "none". For the per-connection objects, which
-// every idle connection carries.
-class maybe_time {
- public:
-  maybe_time() = default;
-  maybe_time(time_point t) noexcept : at_(t) {}                              // NOLINT: implicit
-  maybe_time(std::optional<time_point> t) noexcept : at_(t ? *t : none) {}  // NOLINT: implicit
-  explicit operator bool() const noexcept { return at_ != none; }
-  time_point operator*() const noexcept { return at_; }
-  void reset() noexcept { at_ = none; }
-  friend bool operator==(maybe_time, maybe_time) = default;
-
- private:
-  static constexpr time_point none = time_point::max();
-  time_point at_ = none;
-};
-
-// The outcome of transport_io::write().
-struct write_result {
-  std::size_t written = 0;  // bytes taken from the front of the ranges and already sent
-  bool in_flight = false;   // an operation is outstanding: expect pump::on_write_complete()
-  std::error_code error;    // the socket failed: the pump ends the connection
-};
-
-// Implemented by each transport for each connection. The pump calls these on the loop only
-// (set_timer() also from start()), and nothing but wake() after close_now() or
-// close_gracefully().
-class transport_io {
- public:
-  // Write from the front of `out` (ranges valid until the next call on the pump). Either send
-  // what the socket takes now (written, possibly partial), or start one asynchronous operation
-  // (in_flight) whose end the transport reports with pump::on_write_complete(n, ec, now); n may
-  // be 0 for "the socket is writable again". The pump never has two writes outstanding.
-  virtual write_result write(const output_view& out) = 0;
-  // The read loop stopped because pump::should_read() said so for backpressure; start it again.
-  virtual void resume_reading() = 0;
-  // Arm the connection's one timer for `at` (replacing any earlier arming), or disarm it.
-  // When it fires, call pump::on_timer(now). The pump calls this only when the time changed.
-  virtual void set_timer(std::optional<time_point> at) = 0;
-  // Everything is written and the session has ended: close the socket politely (TCP: shut down
-  // the sending side, drain input until the peer's FIN or a short linger; TLS: close_notify).
-  virtual void close_gracefully() = 0;
-  // Close the socket now (errors, aborts). Outstanding operations may still complete, but must
-  // not call into the pump any more.
-  virtual void close_now() = 0;
-  // True on the thread currently running this connection's loop (inside its strand).
-  virtual bool on_loop_thread() const noexcept = 0;
-  // From any thread: make the loop call pump::on_wake(now) soon. The pump calls it at most once
-  // until on_wake runs.
-  virtual void wake() = 0;
-  // The connection has gone quiet (the pump just freed the core's idle buffers): give back any
-  // buffer the transport keeps only for busy connections. Optional.
-  virtual void release_idle_buffers() {}
-
- protected:
-  ~transport_io() = default;
 };
 
 // ---- the pump ---------------------------------------------------------------------------------
@@ -388,11 +219,11 @@ class pump {
   // accepted upgrade on a server.
   std::shared_ptr<session> handle_;  // a pump_session (a session_ptr, for the handlers)
   pump_session& own_handle() const noexcept;
-  maybe_time armed_;                     // what set_timer() was last told
-  maybe_time shrink_at_;                 // when to check for a quiet connection
-  time_point last_activity_{};           // the last input or written output
-  time_point settle_now_{};              // the `now` of the settle() running
-  std::error_code end_ec_;               // why the session ended (closed::ec)
+  maybe_time armed_;                   // what set_timer() was last told
+  maybe_time shrink_at_;               // when to check for a quiet connection
+  time_point last_activity_{};         // the last input or written output
+  time_point settle_now_{};            // the `now` of the settle() running
+  std::error_code end_ec_;             // why the session ended (closed::ec)
   std::uint32_t unpublished_in_ = 0;   // messages received during the settle running
   std::uint32_t unpublished_out_ = 0;  // messages queued during the settle running
 
@@ -428,43 +259,7 @@ class pump {
   // The core's buffered amount as of the last settle plus the payload bytes reserved for
   // commands in the mailbox: buffered_amount() for every thread, and what admit() checks.
   std::atomic<std::size_t> queued_{0};
-  std::size_t core_published_ = 0;     // the core's part of queued_ (loop only)
-};
-
-// The session handle every transport hands to applications (see wsx::session): a weak reference
-// to the pump, so that it never keeps a finished connection's memory alive.
-class pump_session final : public session {
- public:
-  pump_session(std::string user_id, std::string remote_endpoint, std::weak_ptr<pump> p);
-  ~pump_session() override;
-
-  std::error_code send(message_kind kind, bytes_view payload) override;
-  std::error_code send_shared(const shared_message& msg) override;
-  std::error_code ping(bytes_view payload) override;
-  std::error_code close(close_code code, std::string_view reason) override;
-  std::size_t buffered_amount() const noexcept override;
-  std::string remote_endpoint() const override { return remote_; }
-
-  // Handles alive in the process (tests use it to prove that no session leaks).
-  static std::size_t live_count() noexcept { return live_.load(std::memory_order_acquire); }
-
- private:
-  friend class pump;
-  void end() noexcept { mark_ended(); }
-  const std::weak_ptr<pump>& pump_ref() const noexcept { return pump_; }
-  // The pump a call goes to: when one of its handlers is running on this thread (the handler
-  // has called its own session, the common case) the settling pump itself, without a weak_ptr
-  // lock; otherwise the locked weak reference, which `keep` holds for the call. `p` is null once
-  // the pump is gone.
-  struct target {
-    std::shared_ptr<pump> keep;
-    pump* p = nullptr;
-  };
-  target pump_for_call() const noexcept;
-
-  std::string remote_;
-  std::weak_ptr<pump> pump_;
-  static inline std::atomic<std::size_t> live_{0};
+  std::size_t core_published_ = 0;  // the core's part of queued_ (loop only)
 };
 
 }  // namespace wsx
