@@ -26,13 +26,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
-#include <variant>
-#include <vector>
 
 #include "pump_session.hpp"
 #include "transport_io.hpp"
@@ -121,7 +119,7 @@ class pump {
   // it): input from here on is messages.
   bool past_handshake() const noexcept { return paused_since_open_; }
   // True once close_gracefully() or close_now() was called: nothing more to do for the pump.
-  bool finished() const noexcept { return transport_closing_; }
+  bool finished() const noexcept { return phase_ == phase::transport_closing; }
 
   // ---- commands, from any thread (session handles, pending upgrades) --------------------------
   // On the loop they run at once and return the core's answer; from another thread the payload
@@ -137,26 +135,9 @@ class pump {
   std::size_t buffered_amount() const noexcept;
 
  private:
-  struct send_cmd {
-    message_kind kind;
-    std::vector<std::byte> payload;
-    std::size_t reserved;  // what admit() set aside for it in queued_
-  };
-  struct shared_cmd {
-    shared_message msg;
-  };
-  struct ping_cmd {
-    std::vector<std::byte> payload;
-    std::size_t reserved;
-  };
-  struct close_cmd {
-    close_code code;
-    std::string reason;
-  };
-  struct upgrade_cmd {
-    upgrade_decision decision;
-  };
-  using command = std::variant<send_cmd, shared_cmd, ping_cmd, close_cmd, upgrade_cmd>;
+  // A call from another thread, queued in the mailbox (both in pump_mailbox.hpp).
+  struct command;
+  struct mailbox;
 
   // Loop-side work.
   void settle(time_point now);
@@ -227,20 +208,30 @@ class pump {
   std::uint32_t unpublished_in_ = 0;   // messages received during the settle running
   std::uint32_t unpublished_out_ = 0;  // messages queued during the settle running
 
-  bool started_ = false;
+  // Where the session is, and where its writing is (loop only). Transitions: top of pump.cpp.
+  enum class phase : std::uint8_t {
+    connecting,         // client: the socket is not up yet
+    handshaking,        // the socket is up, the upgrade is under way
+    upgrade_pending,    // server: the request is with the hook (or deferred), not answered yet
+    open,               // the upgrade succeeded: counted open, inserted in the table
+    ended,              // the session's end was processed (on_close ran); output may still go out
+    transport_closing,  // close_gracefully() or close_now() was called: nothing more to do
+  };
+  enum class write_state : std::uint8_t {
+    unconnected,  // client: no socket yet, nothing may be written
+    idle,         // nothing outstanding: flush() may write
+    in_flight,    // a write is outstanding: on_write_complete() follows
+    failed,       // the socket failed: nothing more reaches the peer
+  };
+  bool finalized() const noexcept { return phase_ >= phase::ended; }
+  phase phase_;
+  write_state write_;
   bool exposed_ = false;  // handle_ may be handed out: a client's, or a server's accepted one
   bool settling_ = false;
-  bool connected_ = false;        // a client's socket is up (servers: always)
-  bool upgrade_pending_ = false;  // server: upgrade_request seen, not answered yet
-  bool opened_ = false;           // the upgrade succeeded (counted open, inserted in the table)
-  bool finalized_ = false;        // the session's end was processed
-  bool write_in_flight_ = false;
-  bool write_failed_ = false;
-  bool read_paused_ = false;
+  bool read_paused_ = false;        // should_read() said no for backpressure: resume later
   bool congested_ = false;          // buffered output rose above the low-water mark (drain pending)
   bool shrunk_ = false;             // idle buffers freed, and no input since
   bool paused_since_open_ = false;  // on_read_idle() came after the upgrade
-  bool transport_closing_ = false;
   // Flags shared with other threads, next to the loop's own so that all of them fill one word.
   std::atomic<bool> has_mail_{false};  // the mailbox is not empty (a lock-free hint)
   std::atomic<bool> ended_{false};     // the session's end was processed (any thread)
@@ -249,13 +240,9 @@ class pump {
   // Mailbox: commands from other threads, applied on the loop. Made by the first such command
   // (a connection that only ever answers from its own handlers never has one: 8 bytes instead
   // of a mutex and a vector) and kept until the pump goes.
-  struct mailbox {
-    std::mutex mutex;
-    std::vector<command> mail;
-    bool wake_pending = false;  // guarded by mutex
-  };
-  mailbox& mail_box();  // made here if it does not exist yet; any thread
-  std::atomic<mailbox*> mailbox_{nullptr};
+  mailbox& mail_box();                      // made here if it does not exist yet; any thread
+  void shrink_mailbox() noexcept;           // frees an empty mailbox's storage (shrink_now)
+  std::atomic<mailbox*> mailbox_{nullptr};  // deleted by ~pump
   // The core's buffered amount as of the last settle plus the payload bytes reserved for
   // commands in the mailbox: buffered_amount() for every thread, and what admit() checks.
   std::atomic<std::size_t> queued_{0};
