@@ -238,6 +238,10 @@ class tcp_connection final : public connection<Executor> {
   // Continues reading (or draining, when lingering) from a post, after the handlers queued on
   // this thread.
   void read_later();
+  // Runs one completion's reading work in read_state::reading; if that work started nothing
+  // (the pump said stop), the state is idle afterwards, for resume_reading().
+  template <class F>
+  void read_turn(F&& work);
   // The wait or read failed (the peer's FIN, a reset): the end of the peer's stream.
   void on_read_failed();
   void read_input();
@@ -245,15 +249,22 @@ class tcp_connection final : public connection<Executor> {
   // One non-blocking write of `out`'s ranges; bytes taken, or 0 with `ec` set.
   std::size_t write_ranges(const output_view& out, std::error_code& ec);
 
+  // What the read side is doing; the transitions are listed at the top of tcp_connection.cpp.
+  enum class read_state : std::uint8_t {
+    idle,       // nothing outstanding: not started yet, or stopped by the pump (backpressure)
+    waiting,    // async_wait(wait_read) is out, no buffer held
+    leased,     // async_read_some into lease_ is out
+    returning,  // that read was cancelled to give the lease back; its completion returns it
+    posted,     // read_later()'s continuation is queued
+    reading,    // a completion's reading work is running (read_turn)
+    eof,        // the peer's stream ended (FIN or a failure): nothing more is read
+  };
+
   socket_type socket_;
-  read_lease lease_;              // while the connection is busy
-  bool read_waiting_ = false;     // an async_wait(read), a leased read or a posted continuation
-  bool leased_read_out_ = false;  // that pending operation is a read into lease_
-  bool return_lease_ = false;     // cancelled the leased read to give the lease back
-  bool small_reads_ = false;      // the last batch of messages fitted in a lease: wait with one
-  bool write_waiting_ = false;    // an async_wait(write) is pending
-  bool in_read_input_ = false;    // read_input() is on the stack
-  bool read_eof_ = false;
+  read_lease lease_;  // while the connection is busy
+  read_state read_ = read_state::idle;
+  bool small_reads_ = false;    // the last batch of messages fitted in a lease: wait with one
+  bool write_waiting_ = false;  // an async_wait(write) is pending
 };
 
 // TLS: completion-based, as asio::ssl::stream requires. Reads go into the connection's own
