@@ -50,7 +50,7 @@
 #include <asio/error.hpp>
 #include <asio/post.hpp>
 
-#include "connection.hpp"
+#include "tcp_connection.hpp"
 
 namespace wsx::asio::detail {
 namespace {
