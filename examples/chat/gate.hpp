@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "wsx/common/pump.hpp"
+#include "wsx/common/handlers.hpp"
 
 #include "worker_pool.hpp"
 
