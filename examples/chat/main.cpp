@@ -98,7 +98,8 @@ int main(int argc, char** argv) {
   // joined at the end of main, before `gate` and `room` (which their jobs use) are destroyed.
   chat::worker_pool workers(2);
   auto table = std::make_shared<wsx::connection_table>();
-  chat::gate gate(opt.secret, workers);
+  auto counters = std::make_shared<wsx::stats>();
+  chat::gate gate(opt.secret, workers, *counters, *table);
   chat::room room(*table, workers);
 
   asio::io_context io(static_cast<int>(opt.server.threads));
@@ -108,6 +109,7 @@ int main(int argc, char** argv) {
   so.single_threaded = opt.server.threads == 1;
   so.config = chat_config(opt.ping_interval);
   so.table = table;
+  so.counters = counters;
   so.on_upgrade = [&gate](const wsx::upgrade_context& ctx) { return gate.upgrade(ctx); };
   so.on_http = [&gate](const wsx::http_request& req, std::string_view) { return gate.http(req); };
   so.handlers.on_open = [&room](const wsx::session_ptr& s, const wsx::opened&) { room.joined(s); };
