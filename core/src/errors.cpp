@@ -67,6 +67,8 @@ constexpr code_row codes[] = {
     {errc::bad_version, handshake, abnormal, 426, "Sec-WebSocket-Version is not 13"},
     {errc::bad_key, handshake, abnormal, 400,
      "Sec-WebSocket-Key missing or not the base64 encoding of 16 bytes"},
+    {errc::upgrade_with_body, handshake, abnormal, 400,
+     "upgrade request has a body (Content-Length or Transfer-Encoding)"},
     {errc::headers_too_large, handshake, abnormal, 431,
      "HTTP head exceeds config::max_header_bytes"},
     {errc::upgrade_rejected, handshake, abnormal, 0, "the application rejected the upgrade"},

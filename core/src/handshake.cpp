@@ -95,12 +95,16 @@ std::string accept_key(std::string_view client_key) {
 std::optional<handshake_failure> check_upgrade_request(const http_head& head, upgrade_request& req,
                                                        std::string& client_key) {
   const auto& h = head.headers;
-  // RFC 6455 §4.1 item 2 / §4.2.1 item 1: "The method of the request MUST be GET".
+  // RFC 6455 §4.1 item 2 / §4.2.1 item 1: "The method of the request MUST be GET". A request
+  // with no Upgrade header did not ask for WebSocket: its 405 speaks of the resource (RFC 9110
+  // §15.5.6: with Allow).
   if (head.method != "GET") {
-    return refuse(
-        errc::not_get, 405,
-        "method " + printable(head.method) + " not allowed; a WebSocket upgrade must be GET",
-        {{"Allow", "GET"}});
+    const std::string method = "method " + printable(head.method) + " not allowed";
+    return refuse(errc::not_get, 405,
+                  head.header("Upgrade")
+                      ? method + "; a WebSocket upgrade must be GET"
+                      : method + " for " + printable(head.target) + "; it allows only GET",
+                  {{"Allow", "GET"}});
   }
   // §4.1 item 2: "the HTTP version MUST be at least 1.1".
   if (head.version_major < 1 || (head.version_major == 1 && head.version_minor < 1)) {
@@ -114,6 +118,12 @@ std::optional<handshake_failure> check_upgrade_request(const http_head& head, up
   const auto host = head.header("Host");
   if (!host || trim(*host).empty()) {
     return refuse(errc::missing_host, 400, "Host header missing; HTTP/1.1 requires it");
+  }
+  // RFC 6455 §4.1 item 2 asks for nothing but a head; a body would be read as frames (RFC 9112
+  // §6.3: Content-Length or Transfer-Encoding announce one).
+  if (const auto why = body_announced(h)) {
+    return refuse(errc::upgrade_with_body, 400,
+                  "an upgrade request must not have a body (" + *why + ")");
   }
   // §4.2.1 item 3: an |Upgrade| header field containing "websocket" (426: RFC 7231 §6.5.15).
   const auto upgrade = joined(h, "Upgrade");
@@ -284,18 +294,24 @@ handshake_outcome opening_handshake::feed(bytes_view in, std::size_t& used) {
 }
 
 handshake_outcome opening_handshake::read_request(http_parser::status st) {
-  const auto refusal = [](const handshake_failure& f) {
-    return handshake_refusal{build_reject_response(f.status, f.reason, f.headers),
-                             rejected{f.ec, f.status, f.reason, {}, {}}};
+  const http_head& head = parser_.head();
+  // RFC 9110 §9.3.2: the answer to HEAD is the head of the answer GET would get, no content.
+  const bool head_only = st == http_parser::status::complete && head.method == "HEAD";
+  const auto refusal = [head_only](const handshake_failure& f) {
+    std::string response = build_reject_response(f.status, f.reason, f.headers);
+    if (head_only) drop_body(response);
+    return handshake_refusal{std::move(response), rejected{f.ec, f.status, f.reason, {}, {}}};
   };
   if (st == http_parser::status::error)
     return refusal(parse_failure(parser_.error(), parser_.error_detail()));
-  const http_head& head = parser_.head();
-  upgrade_request req;
-  const auto failure = check_upgrade_request(head, req, key_);
-  // config::plain_http: a GET with no Upgrade header at all is a page request, not a bad upgrade.
-  if (failure && plain_http_ && failure->ec == errc::missing_upgrade && !head.header("upgrade")) {
-    plain_ = true;
+  // config::plain_http: a request with no Upgrade header at all (a page, a health check, an
+  // OPTIONS probe; any method, HTTP/1.0 too) is the application's, not a bad upgrade.
+  if (plain_http_ && !head.header("Upgrade")) {
+    // RFC 9112 §3.2: an HTTP/1.1 request without Host gets 400.
+    const auto host = head.header("Host");
+    if (head.version_major == 1 && head.version_minor >= 1 && (!host || trim(*host).empty()))
+      return refusal(refuse(errc::missing_host, 400, "Host header missing; HTTP/1.1 requires it"));
+    waiting_ = head_only ? waiting::page_head : waiting::page;
     http_request r;
     r.method = head.method;
     r.target = head.target;
@@ -305,7 +321,8 @@ handshake_outcome opening_handshake::read_request(http_parser::status st) {
     r.headers = head.headers;
     return r;
   }
-  if (failure) return refusal(*failure);
+  upgrade_request req;
+  if (const auto failure = check_upgrade_request(head, req, key_)) return refusal(*failure);
   subprotocols_ = req.subprotocols;
   return req;
 }
@@ -347,7 +364,7 @@ handshake_outcome opening_handshake::at_eof() {
 }
 
 std::error_code opening_handshake::accept(const accept_options& opts, std::string& response) const {
-  if (plain_) return errc::invalid_state;
+  if (waiting_ != waiting::upgrade) return errc::invalid_state;
   if (!opts.subprotocol.empty() && std::find(subprotocols_.begin(), subprotocols_.end(),
                                              opts.subprotocol) == subprotocols_.end())
     return errc::invalid_argument;
@@ -363,15 +380,17 @@ std::error_code opening_handshake::reject(int status, std::string_view reason,
   if (status < 400 || status > 599 || !valid_answer_headers(answer_kind::refusal, extra))
     return errc::invalid_argument;
   response = build_reject_response(status, reason, extra);
+  if (waiting_ == waiting::page_head) drop_body(response);
   return {};
 }
 
 std::error_code opening_handshake::respond(int status, std::span<const header_field> headers,
                                            std::string_view body, std::string& response) const {
-  if (!plain_) return errc::invalid_state;
+  if (waiting_ == waiting::upgrade) return errc::invalid_state;
   if (!valid_respond(status, body) || !valid_answer_headers(answer_kind::plain, headers))
     return errc::invalid_argument;
   response = build_http_response(status, headers, body);
+  if (waiting_ == waiting::page_head) drop_body(response);
   return {};
 }
 

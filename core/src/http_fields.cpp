@@ -111,6 +111,18 @@ bool ascii_iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
+// RFC 9112 §6.3: a Transfer-Encoding or a non-zero Content-Length announces a body.
+std::optional<std::string> body_announced(const std::vector<header_field>& h) {
+  if (const auto te = joined(h, "Transfer-Encoding")) return "Transfer-Encoding: " + printable(*te);
+  if (const auto length = joined(h, "Content-Length")) {
+    for (const auto& n : split_list(*length, false)) {
+      if (n.find_first_not_of('0') != std::string::npos)
+        return "Content-Length: " + printable(*length);
+    }
+  }
+  return std::nullopt;
+}
+
 bool valid_answer_headers(answer_kind kind, std::span<const header_field> headers) noexcept {
   // RFC 9110 §5.3: one field line per name unless the field is a list; the framing headers are
   // the core's alone (RFC 9112 §6.1, §6.3: a second Content-Length, or Transfer-Encoding beside
@@ -188,6 +200,12 @@ std::string build_http_response(int status, std::span<const header_field> header
   out += "\r\n";
   if (!no_content) out += body;
   return out;
+}
+
+void drop_body(std::string& response) {
+  // The head written above has no empty line inside: append_header() keeps each field on one.
+  const auto end = response.find("\r\n\r\n");
+  if (end != std::string::npos) response.resize(end + 4);
 }
 
 std::string_view status_phrase(int status) noexcept {

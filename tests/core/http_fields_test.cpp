@@ -81,4 +81,21 @@ TEST(http_fields, one_line_and_append_header_cannot_start_a_new_header) {
   EXPECT_EQ(out, "X-Name  : v  Injected: 1\r\n");
 }
 
+TEST(http_fields, body_announced_names_the_header_that_announces_a_body) {
+  using fields = std::vector<header_field>;
+  EXPECT_EQ(body_announced(fields{{"Host", "h"}}), std::nullopt);
+  EXPECT_EQ(body_announced(fields{{"content-length", "0"}}), std::nullopt);
+  EXPECT_EQ(body_announced(fields{{"Content-Length", "5"}}), "Content-Length: 5");
+  EXPECT_EQ(body_announced(fields{{"Content-Length", "0"}, {"Content-Length", "7"}}),
+            "Content-Length: 0, 7");
+  EXPECT_EQ(body_announced(fields{{"transfer-encoding", "chunked"}}), "Transfer-Encoding: chunked");
+  EXPECT_EQ(body_announced(fields{{"Transfer-Encoding", "gzip\x01"}}), "Transfer-Encoding: gzip?");
+}
+
+TEST(http_fields, drop_body_keeps_the_head_and_its_content_length) {
+  std::string r = build_http_response(200, {}, "hello\r\n\r\nmore");
+  drop_body(r);
+  EXPECT_EQ(r, "HTTP/1.1 200 OK\r\nContent-Length: 13\r\nConnection: close\r\n\r\n");
+}
+
 }  // namespace

@@ -133,8 +133,9 @@ class connection {
 
   // Answer an http_request (config::plain_http) with a final `status` (200-599), `headers` (name
   // the Content-Type yourself) and `body`; the core adds Content-Length (except for 204 and 304,
-  // which carry neither Content-Length nor body) and Connection: close. The connection then ends
-  // and the transport closes TCP once the output is written. errc::invalid_state when no
+  // which carry neither Content-Length nor body) and Connection: close; to a HEAD request the
+  // answer stops after the head (RFC 9110 §9.3.2), keeping that Content-Length. The connection
+  // then ends and the transport closes TCP once the output is written. errc::invalid_state when no
   // http_request is waiting; errc::invalid_argument, with nothing queued and the request still
   // waiting, for a status outside 200-599 (1xx are interim, never an answer), a non-empty body
   // with 204 or 304, or a header that breaks the rules above.

@@ -89,11 +89,12 @@ struct handshake_failure {
   std::vector<header_field> headers;
 };
 
-// RFC 6455 §4.2.1 checks, in this order: method GET (405), HTTP/1.1 or later (400), Host (400),
-// Upgrade contains token "websocket" (426), Connection contains token "upgrade" (426),
-// Sec-WebSocket-Version is 13 (426), Sec-WebSocket-Key is base64 of 16 bytes (400). Token
-// comparisons are case-insensitive and read comma-separated lists (and repeated headers).
-// On success fills `req` and `client_key` and returns nullopt.
+// RFC 6455 §4.2.1 checks, in this order: method GET (405; its reason speaks of WebSocket only
+// when the request has an Upgrade header), HTTP/1.1 or later (400), Host (400), no body, i.e.
+// no Transfer-Encoding and no Content-Length but 0 (400), Upgrade contains token "websocket" (426),
+// Connection contains token "upgrade" (426), Sec-WebSocket-Version is 13 (426), Sec-WebSocket-Key
+// is base64 of 16 bytes (400). Token comparisons are case-insensitive and read comma-separated
+// lists (and repeated headers). On success fills `req` and `client_key` and returns nullopt.
 std::optional<handshake_failure> check_upgrade_request(const http_head& head, upgrade_request& req,
                                                        std::string& client_key);
 // The failure for a head the parser refused (errc::bad_request → 400, headers_too_large → 431).
@@ -173,8 +174,11 @@ class opening_handshake {
   std::string key_;                        // Sec-WebSocket-Key (ours or the client's)
   std::vector<std::string> subprotocols_;  // offered: by the client (server) or by us (client)
   bool client_;
-  bool plain_http_;     // config::plain_http
-  bool plain_ = false;  // server: the request waiting is plain HTTP
+  bool plain_http_;  // config::plain_http
+  // Server: the request waiting for the application's answer. A page (plain HTTP) is answered by
+  // respond() or reject(); to a HEAD page request they send the head of the answer only.
+  enum class waiting : std::uint8_t { upgrade, page, page_head };
+  waiting waiting_ = waiting::upgrade;
 };
 
 }  // namespace wsx::detail

@@ -34,6 +34,10 @@ std::string one_line(std::string_view s);
 // Appends "name: value\r\n", both through one_line().
 void append_header(std::string& out, std::string_view name, std::string_view value);
 
+// "Content-Length: 5" or "Transfer-Encoding: chunked" (the value shown as printable()) when the
+// headers announce a body (RFC 9112 §6.3); nullopt when none (no such header, Content-Length 0).
+std::optional<std::string> body_announced(const std::vector<header_field>& headers);
+
 // True when a header name or value may be sent: names are RFC 9110 tokens, values hold no control
 // character but HTAB (RFC 9110 §5.5: VCHAR, obs-text, SP, HTAB), so no CR, LF, NUL or DEL.
 bool valid_header_name(std::string_view name) noexcept;
@@ -66,6 +70,9 @@ std::string build_reject_response(int status, std::string_view reason,
 // or 304 gets neither Content-Length nor body (valid_respond() refuses a body for them).
 std::string build_http_response(int status, std::span<const header_field> headers,
                                 std::string_view body);
+// Cuts `response` (one answer written above) after the blank line that ends its head: the answer
+// to a HEAD request (RFC 9110 §9.3.2), which keeps the Content-Length GET would get.
+void drop_body(std::string& response);
 // The standard reason phrase for `status` ("Bad Request", "Upgrade Required", ...).
 std::string_view status_phrase(int status) noexcept;
 
