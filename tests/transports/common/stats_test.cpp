@@ -220,6 +220,8 @@ TEST(stats, prometheus_exposition_is_exact) {
       "status=\"426\"} 0\n"
       "wsx_handshakes_rejected_total{source=\"core\",reason=\"bad_version\",status=\"426\"} 0\n"
       "wsx_handshakes_rejected_total{source=\"core\",reason=\"bad_key\",status=\"400\"} 0\n"
+      "wsx_handshakes_rejected_total{source=\"core\",reason=\"upgrade_with_body\",status="
+      "\"400\"} 0\n"
       "wsx_handshakes_rejected_total{source=\"core\",reason=\"headers_too_large\",status="
       "\"431\"} 0\n"
       "wsx_handshakes_rejected_total{source=\"core\",reason=\"handshake_timeout\",status="

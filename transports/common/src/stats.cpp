@@ -94,6 +94,7 @@ constexpr const char* errc_names[] = {
     "missing_connection_upgrade",
     "bad_version",
     "bad_key",
+    "upgrade_with_body",
     "headers_too_large",
     "upgrade_rejected",
     "bad_status",
