@@ -13,8 +13,12 @@
 //   connecting      -> handshaking        on_connected() (a client; a server starts handshaking)
 //   handshaking     -> upgrade_pending    server: the upgrade request reached the hook
 //   upgrade_pending -> handshaking        the hook's (or the deferred) answer was applied
+//   handshaking, upgrade_pending -> refused   server: the core's `rejected`; the observer told
+//   handshaking     -> serving_http       server: a plain HTTP request went to on_http
 //   handshaking     -> open               the core's `opened`: counted, in the table, on_open
-//   any of those    -> ended              finalize(): out of the table, on_close, exactly once
+//   any of those    -> ended              finalize(): out of the table, on_close, exactly once;
+//                                         from handshaking or upgrade_pending on a server, the
+//                                         observer hears of a handshake nobody answered
 //   ended           -> transport_closing  begin_close(), abort(), on_connect_failed()
 // Every entry point returns at once in transport_closing. The write state (write_) is apart:
 //   unconnected -> idle                   on_connected() (servers start idle)
@@ -32,6 +36,7 @@
 #include "pump.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <utility>
 
 #include "pump_mailbox.hpp"
@@ -90,6 +95,7 @@ pump::pump(std::shared_ptr<pump_context> ctx, transport_io& io, std::string remo
                                            std::shared_ptr<const config>(ctx_, &ctx_->cfg), now)),
       handle_(
           std::make_shared<pump_session>("", std::move(remote_endpoint), std::weak_ptr<pump>())),
+      started_at_(now),
       phase_(ctx_->side == role::server ? phase::handshaking : phase::connecting),
       write_(ctx_->side == role::server ? write_state::idle : write_state::unconnected) {}
 
@@ -121,25 +127,47 @@ pump::~pump() {
 }
 
 void pump::start(const std::shared_ptr<pump>& self) {
+  // A server's context comes from take_server_options(), which makes this so.
+  assert(ctx_->side == role::client || ctx_->cfg.plain_http == static_cast<bool>(ctx_->on_http));
   own_handle().pump_ = self;
   exposed_ = ctx_->side == role::client;
   update_timer();
 }
 
-void pump::finalize(close_code code, std::string_view reason, std::error_code ec) {
+void pump::finalize(close_code code, std::string_view reason, std::error_code ec, time_point now) {
   if (finalized()) return;
-  const bool was_open = phase_ == phase::open;
+  const phase was = phase_;
   phase_ = phase::ended;
   end_ec_ = ec;
   ended_.store(true, std::memory_order_release);
   sendable_.store(false, std::memory_order_release);
   own_handle().end();
+  if (ctx_->side == role::server && (was == phase::handshaking || was == phase::upgrade_pending)) {
+    // Nobody answered the upgrade: the peer went away, or the server dropped it (abort()).
+    if (refusing_ == handshake_failure_source::shutdown) {
+      report_failure(refusing_, 0, "the server dropped the connection while stopping", errc::closed,
+                     now);
+    } else {
+      report_failure(handshake_failure_source::peer, 0, reason, ec, now);
+    }
+  }
   if (!exposed_) return;  // a server connection that never became a session
+  const bool was_open = was == phase::open;
   if (was_open) {
     if (ctx_->table) ctx_->table->erase(*handle_);
     if (ctx_->counters) ctx_->counters->count_close(code, ec);
   }
   if (ctx_->handlers.on_close) ctx_->handlers.on_close(handle_, code, reason, ec);
+  if (was_open && ctx_->observer.on_session_end) {
+    ctx_->observer.on_session_end(session_end{handle_, code, reason, ec, now - started_at_});
+  }
+}
+
+void pump::report_failure(handshake_failure_source source, int status, std::string_view reason,
+                          std::error_code ec, time_point now) {
+  if (!ctx_->observer.on_handshake_failure) return;
+  ctx_->observer.on_handshake_failure(
+      handshake_failure{source, status, reason, ec, own_handle().remote_, now - started_at_});
 }
 
 // ---- transport → pump ---------------------------------------------------------------------------
@@ -156,12 +184,16 @@ void pump::on_connected(const client_options& opts, time_point now) {
 }
 
 void pump::on_connect_failed(std::error_code ec, std::string reason, time_point now) {
-  (void)now;
   if (finished()) return;
   if (!finalized()) {
-    const rejected r{ec, 0, reason, {}, {}};
-    if (ctx_->handlers.on_connect_error && handle_) ctx_->handlers.on_connect_error(handle_, r);
-    finalize(close_code::abnormal, reason, ec);
+    if (ctx_->side == role::server) {
+      phase_ = phase::refused;
+      report_failure(handshake_failure_source::transport, 0, reason, ec, now);
+    } else if (ctx_->handlers.on_connect_error && handle_) {
+      const rejected r{ec, 0, reason, {}, {}};
+      ctx_->handlers.on_connect_error(handle_, r);
+    }
+    finalize(close_code::abnormal, reason, ec, now);
   }
   phase_ = phase::transport_closing;
   io_.close_now();
@@ -220,6 +252,7 @@ void pump::shutdown(time_point now) {
         return;
       }
       {
+        refusing_ = handshake_failure_source::shutdown;
         upgrade_decision d = upgrade_decision::reject(503, "server shutting down");
         apply_decision(d, now);
       }
@@ -233,13 +266,16 @@ void pump::shutdown(time_point now) {
 
 void pump::abort(time_point now) {
   if (finished()) return;
+  refusing_ = handshake_failure_source::shutdown;  // for a handshake under way (finalize())
   conn_.receive_eof(now);
   {
     // Handlers may call back in: they only queue, nothing is written or closed from there.
     const settle_scope in_settle(*this);
     while (auto ev = conn_.next_event()) dispatch(*ev, now);
   }
-  if (!finalized()) finalize(close_code::abnormal, "connection dropped", errc::eof_without_close);
+  if (!finalized()) {
+    finalize(close_code::abnormal, "connection dropped", errc::eof_without_close, now);
+  }
   phase_ = phase::transport_closing;
   io_.close_now();
 }
@@ -304,7 +340,9 @@ void pump::settle(time_point now) {
     if (write_ == write_state::failed) {
       // Nothing more can reach the peer. The core has ended the session by now; if it has not
       // (input it was still holding), end it here all the same.
-      if (!finalized()) finalize(close_code::abnormal, "connection lost", errc::eof_without_close);
+      if (!finalized()) {
+        finalize(close_code::abnormal, "connection lost", errc::eof_without_close, now);
+      }
       begin_close();
       break;
     }
