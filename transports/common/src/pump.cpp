@@ -27,7 +27,8 @@
 // and begin_close() closes politely only from idle with nothing left to write.
 //
 // The commands (send, ping, close… from the loop or any thread) are in pump_commands.cpp, the
-// events (upgrade, plain HTTP, handlers) in pump_events.cpp, and the session handle that forwards
+// events (upgrade, plain HTTP, handlers) in pump_events.cpp, the end of a session (finalize,
+// shutdown, the observer's reports) in pump_end.cpp, and the session handle that forwards
 // to the commands in pump_session.cpp. Cross-thread commands go through the mailbox (a vector
 // under a mutex) and one wake-up; on the loop a command is applied directly, after any mail that
 // came first, so each thread's calls keep their order. buffered_amount() for other threads is the
@@ -110,64 +111,12 @@ std::size_t pump::read_pause_bytes() const noexcept {
   return std::max<std::size_t>(ctx_->cfg.max_buffered_output / 4, 1);
 }
 
-pump::~pump() {
-  const std::unique_ptr<mailbox> box(mailbox_.load(std::memory_order_acquire));
-  // The loop was torn down under a live session: keep the table and the stats right. The close
-  // handler is not called from here — the application's state may already be gone.
-  if (!finalized()) {
-    const bool was_open = phase_ == phase::open;
-    phase_ = phase::ended;
-    ended_.store(true, std::memory_order_release);
-    own_handle().end();
-    if (was_open) {
-      if (ctx_->table) ctx_->table->erase(*handle_);
-      if (ctx_->counters) ctx_->counters->count_close(close_code::abnormal, errc::closed);
-    }
-  }
-}
-
 void pump::start(const std::shared_ptr<pump>& self) {
   // A server's context comes from take_server_options(), which makes this so.
   assert(ctx_->side == role::client || ctx_->cfg.plain_http == static_cast<bool>(ctx_->on_http));
   own_handle().pump_ = self;
   exposed_ = ctx_->side == role::client;
   update_timer();
-}
-
-void pump::finalize(close_code code, std::string_view reason, std::error_code ec, time_point now) {
-  if (finalized()) return;
-  const phase was = phase_;
-  phase_ = phase::ended;
-  end_ec_ = ec;
-  ended_.store(true, std::memory_order_release);
-  sendable_.store(false, std::memory_order_release);
-  own_handle().end();
-  if (ctx_->side == role::server && (was == phase::handshaking || was == phase::upgrade_pending)) {
-    // Nobody answered the upgrade: the peer went away, or the server dropped it (abort()).
-    if (refusing_ == handshake_failure_source::shutdown) {
-      report_failure(refusing_, 0, "the server dropped the connection while stopping", errc::closed,
-                     now);
-    } else {
-      report_failure(handshake_failure_source::peer, 0, reason, ec, now);
-    }
-  }
-  if (!exposed_) return;  // a server connection that never became a session
-  const bool was_open = was == phase::open;
-  if (was_open) {
-    if (ctx_->table) ctx_->table->erase(*handle_);
-    if (ctx_->counters) ctx_->counters->count_close(code, ec);
-  }
-  if (ctx_->handlers.on_close) ctx_->handlers.on_close(handle_, code, reason, ec);
-  if (was_open && ctx_->observer.on_session_end) {
-    ctx_->observer.on_session_end(session_end{handle_, code, reason, ec, now - started_at_});
-  }
-}
-
-void pump::report_failure(handshake_failure_source source, int status, std::string_view reason,
-                          std::error_code ec, time_point now) {
-  if (!ctx_->observer.on_handshake_failure) return;
-  ctx_->observer.on_handshake_failure(
-      handshake_failure{source, status, reason, ec, own_handle().remote_, now - started_at_});
 }
 
 // ---- transport → pump ---------------------------------------------------------------------------
@@ -181,22 +130,6 @@ void pump::on_connected(const client_options& opts, time_point now) {
     return;
   }
   settle(now);
-}
-
-void pump::on_connect_failed(std::error_code ec, std::string reason, time_point now) {
-  if (finished()) return;
-  if (!finalized()) {
-    if (ctx_->side == role::server) {
-      phase_ = phase::refused;
-      report_failure(handshake_failure_source::transport, 0, reason, ec, now);
-    } else if (ctx_->handlers.on_connect_error && handle_) {
-      const rejected r{ec, 0, reason, {}, {}};
-      ctx_->handlers.on_connect_error(handle_, r);
-    }
-    finalize(close_code::abnormal, reason, ec, now);
-  }
-  phase_ = phase::transport_closing;
-  io_.close_now();
 }
 
 void pump::on_input(std::span<std::byte> in, time_point now) {
@@ -237,30 +170,6 @@ void pump::on_write_complete(std::size_t n, std::error_code ec, time_point now) 
 void pump::on_wake(time_point now) {
   if (finished()) return;
   apply_mail(now);
-  settle(now);
-}
-
-void pump::shutdown(time_point now) {
-  if (finished()) return;
-  switch (conn_.state()) {
-    case connection_state::open:
-      conn_.close(close_code::going_away, "server shutting down", now);
-      break;
-    case connection_state::connecting:
-      if (phase_ != phase::upgrade_pending) {
-        abort(now);
-        return;
-      }
-      {
-        refusing_ = handshake_failure_source::shutdown;
-        upgrade_decision d = upgrade_decision::reject(503, "server shutting down");
-        apply_decision(d, now);
-      }
-      break;
-    case connection_state::closing:
-    case connection_state::closed:
-      break;
-  }
   settle(now);
 }
 
