@@ -31,13 +31,13 @@ std::optional<std::string_view> kept_request::header(std::string_view name) cons
 
 template <class Names>
 void upgrade_context::keep(const Names& names) const {
-  auto kept = std::make_unique<kept_request>();
-  kept->path = request_.path;
-  kept->query = request_.query;
+  kept_request kept;
+  kept.path = request_.path;
+  kept.query = request_.query;
   for (const header_field& h : request_.headers) {
     const bool wanted = std::any_of(names.begin(), names.end(),
                                     [&](std::string_view n) { return iequals(h.name, n); });
-    if (wanted) kept->headers.push_back(h);
+    if (wanted) kept.headers.push_back(h);
   }
   handle_.set_request(std::move(kept));
 }

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -56,11 +57,13 @@ class session : public std::enable_shared_from_this<session> {
   // every close path).
   template <class T>
   T* user_data() const noexcept {
-    return data_.get<T>();
+    return attached_ ? attached_->data.get<T>() : nullptr;
   }
   // What the upgrade hook kept of the request (upgrade_context::keep_request): path, query and
   // the headers it named. Null when the hook kept nothing. Same lifetime as user_data().
-  const kept_request* request() const noexcept { return request_.get(); }
+  const kept_request* request() const noexcept {
+    return attached_ && attached_->kept ? &*attached_->kept : nullptr;
+  }
 
  protected:
   explicit session(std::string user_id)
@@ -68,15 +71,26 @@ class session : public std::enable_shared_from_this<session> {
   void mark_ended() noexcept { open_.store(false, std::memory_order_release); }
   // Only before the handle is handed to anyone (the transport made it ahead of the upgrade).
   void set_user_id(std::string user_id) { user_id_ = std::move(user_id); }
-  void set_user_data(user_data_holder data) noexcept { data_ = std::move(data); }
+  void set_user_data(user_data_holder data) {
+    if (data.has_value()) attachments().data = std::move(data);
+  }
 
  private:
   friend class upgrade_context;  // keep_request(), during the hook
-  void set_request(std::unique_ptr<const kept_request> r) noexcept { request_ = std::move(r); }
+  void set_request(kept_request r) { attachments().kept = std::move(r); }
+  // What the hook attached, in one block made only when something is: a session without user
+  // data or a kept request carries one null pointer.
+  struct attached {
+    user_data_holder data;
+    std::optional<kept_request> kept;
+  };
+  attached& attachments() {
+    if (!attached_) attached_ = std::make_unique<attached>();
+    return *attached_;
+  }
 
   std::string user_id_;
-  user_data_holder data_;
-  std::unique_ptr<const kept_request> request_;
+  std::unique_ptr<attached> attached_;
   std::uint64_t id_;
   std::atomic<bool> open_{true};
   static inline std::atomic<std::uint64_t> next_id_{0};
