@@ -44,8 +44,10 @@ enum class handshake_failure_source : std::uint8_t {
 // "request", "limit", "application", "timeout", "peer", "transport", "shutdown".
 std::string_view to_string(handshake_failure_source s) noexcept;
 
-// One handshake that did not become a session. Reported once per such connection, plain HTTP
-// requests (config::plain_http) excepted: they are not handshakes.
+// One handshake that did not become a session. Reported once per such connection, except for
+// plain HTTP requests that went to the server's HTTP handler: they are not handshakes. (One the
+// core refuses before it gets there, such as an HTTP/1.1 request without Host, is reported as a
+// `request` failure.)
 struct handshake_failure {
   handshake_failure_source source;
   // The HTTP status the client got; 0 when no response was sent (the connection was dropped).
