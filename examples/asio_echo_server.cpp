@@ -8,7 +8,7 @@
 // when the last connection is gone the io_context runs out of work, the threads return and the
 // process exits 0 (examples/common/cli.cpp). The message limits are the conformance suite's, as
 // in the poll example (examples/common/conformance_driver.hpp). With --tls-cert/--tls-key it
-// serves wss://.
+// serves wss://. --verbose logs through the server's observer (examples/common/observer_log).
 //
 // usage: asio_echo_server [--host 127.0.0.1] [--port 0] [--threads 1]
 //                         [--tls-cert FILE --tls-key FILE] [--verbose]
@@ -28,6 +28,7 @@
 #include "common/cli.hpp"
 #include "common/command_line.hpp"
 #include "common/conformance_driver.hpp"
+#include "common/observer_log.hpp"
 
 namespace {
 
@@ -46,7 +47,9 @@ constexpr const char* usage =
     "  --threads N       threads running the io_context (default 1)\n"
     "  --tls-cert FILE   PEM certificate chain: serve wss:// (needs --tls-key)\n"
     "  --tls-key FILE    PEM private key\n"
-    "  --verbose         one line on stderr per session opened and closed";
+    "  --verbose         one line on stderr per session opened, per session ended\n"
+    "                    (code, reason, duration, error) and per refused handshake\n"
+    "                    (status, reason, peer)";
 
 std::shared_ptr<asio::ssl::context> load_tls(const options& opt) {
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
@@ -95,14 +98,10 @@ int main(int argc, char** argv) {
                               wsx::bytes_view payload) { s->send(kind, payload); };
   if (opt.verbose) {
     so.handlers.on_open = [](const wsx::session_ptr& s, const wsx::opened&) {
-      std::fprintf(stderr, "[%s] open\n", s->remote_endpoint().c_str());
+      std::fprintf(stderr, "asio_echo_server: %s opened\n", s->remote_endpoint().c_str());
     };
-    so.handlers.on_close = [](const wsx::session_ptr& s, wsx::close_code code,
-                              std::string_view reason, std::error_code ec) {
-      std::fprintf(stderr, "[%s] closed %u '%.*s'%s%s\n", s->remote_endpoint().c_str(),
-                   static_cast<unsigned>(code), static_cast<int>(reason.size()), reason.data(),
-                   ec ? " " : "", ec ? ec.message().c_str() : "");
-    };
+    // Refused handshakes and session ends: the server's observer (examples/common/observer_log).
+    examples::log_to_stderr(so.observer, "asio_echo_server");
   }
 
   wsx::asio::server srv(io, std::move(so));

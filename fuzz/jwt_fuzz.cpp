@@ -26,6 +26,7 @@
 #include <string>
 #include <string_view>
 
+#include "base64url.hpp"
 #include "common.hpp"
 #include "wsx/common/auth.hpp"
 
@@ -35,28 +36,12 @@ namespace auth = wsx::auth;
 using auth::jwt_error;
 using wsx::fuzz::trace;
 
-constexpr char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-std::string base64url(std::string_view in) {
-  std::string out;
-  unsigned acc = 0;
-  int bits = 0;
-  for (const char c : in) {
-    acc = (acc << 8) | static_cast<unsigned char>(c);
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out += b64url[(acc >> bits) & 0x3F];
-    }
-    acc &= (1U << bits) - 1;
-  }
-  if (bits > 0) out += b64url[(acc << (6 - bits)) & 0x3F];
-  return out;
-}
+// The encoder verify_hs256 decodes against (transports/common/src/base64url.hpp).
+using wsx::detail::base64url_encode;
 
 // base64url(header) "." base64url(payload) "." base64url(HMAC-SHA256(secret, the first two)).
 std::string signed_token(std::string_view header, std::string_view payload, std::string_view key) {
-  std::string token = base64url(header) + "." + base64url(payload);
+  std::string token = base64url_encode(header) + "." + base64url_encode(payload);
   std::array<unsigned char, 32> mac{};
   unsigned int len = 0;
   static const unsigned char empty_key = 0;
@@ -64,7 +49,7 @@ std::string signed_token(std::string_view header, std::string_view payload, std:
   FUZZ_CHECK(HMAC(EVP_sha256(), key_ptr, static_cast<int>(key.size()),
                   reinterpret_cast<const unsigned char*>(token.data()), token.size(), mac.data(),
                   &len) != nullptr);
-  return token + "." + base64url({reinterpret_cast<const char*>(mac.data()), len});
+  return token + "." + base64url_encode({reinterpret_cast<const char*>(mac.data()), len});
 }
 
 bool is(const std::error_code& ec, jwt_error e) { return ec == auth::make_error_code(e); }

@@ -6,7 +6,8 @@
 // there); sessions land in the server's connection table under the token's "sub", which is
 // what the room (room.cpp) uses for presence, room broadcasts and direct messages to every
 // device of a user. At start it prints demo logins for alice, bob and carol signed with --secret
-// (or a random secret: tokens then die with the process). SIGINT/SIGTERM stop the server
+// (or a random secret: tokens then die with the process). Every refused handshake and every
+// session end is one line on stderr (examples/common/observer_log). SIGINT/SIGTERM stop the server
 // gracefully (1001 to every session); the process exits 0 once the last connection is gone
 // (examples/common/cli.cpp, shared with asio_echo_server).
 //
@@ -29,6 +30,7 @@
 
 #include "common/cli.hpp"
 #include "common/command_line.hpp"
+#include "common/observer_log.hpp"
 #include "gate.hpp"
 #include "room.hpp"
 #include "worker_pool.hpp"
@@ -117,6 +119,9 @@ int main(int argc, char** argv) {
                                    wsx::bytes_view payload) { room.received(s, kind, payload); };
   so.handlers.on_close = [&room](const wsx::session_ptr& s, wsx::close_code, std::string_view,
                                  std::error_code) { room.left(s); };
+  // One line on stderr per refused handshake (a bad token's 401, a proxy that dropped the
+  // Upgrade header's 426…) and per session end: the operator's view.
+  examples::log_to_stderr(so.observer, "chat");
 
   wsx::asio::server srv(io, std::move(so));
   if (!examples::start_listening(srv, opt.server, "chat")) return 1;

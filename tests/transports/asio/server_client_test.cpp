@@ -302,6 +302,44 @@ TEST(asio_server, plain_http_goes_to_the_handler_or_gets_426) {
   stop_and_wait(plain);
 }
 
+// config.plain_http set by hand without a handler: nobody would answer, so the core does, as if
+// it were off — the same bytes as a server that never asked for plain HTTP (405 with
+// Allow: GET for other methods, 426 for a GET), never a 404 from nowhere.
+TEST(asio_server, plain_http_without_a_handler_gets_the_cores_405_and_426) {
+  io_threads threads(1);
+  wsx::asio::server_options by_hand = echo_options();
+  by_hand.config.plain_http = true;
+  wsx::asio::server srv(threads.io(), std::move(by_hand));
+  ASSERT_FALSE(srv.start());
+  wsx::asio::server plain(threads.io(), echo_options());
+  ASSERT_FALSE(plain.start());
+  const auto exchange = [](std::uint16_t port, const std::string& wire) {
+    poll_example::unique_fd fd = wsx::test::connect_loopback(port);
+    EXPECT_TRUE(fd);
+    wsx::test::send_all(fd.get(), wire);
+    return wsx::test::read_until_closed(fd.get());
+  };
+  for (const char* method : {"OPTIONS", "POST", "HEAD", "DELETE"}) {
+    const std::string wire = std::string(method) + " /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    const std::string answer = exchange(srv.local_endpoint().port(), wire);
+    EXPECT_THAT(answer, StartsWith("HTTP/1.1 405 Method Not Allowed\r\n")) << method;
+    EXPECT_THAT(answer, HasSubstr("\r\nAllow: GET\r\n")) << method;
+    EXPECT_EQ(answer, exchange(plain.local_endpoint().port(), wire)) << method;
+  }
+  const std::string post_body =
+      exchange(srv.local_endpoint().port(), "POST /x HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_THAT(post_body, HasSubstr("method POST not allowed for /x; it allows only GET"));
+  const std::string get = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::string refused = exchange(srv.local_endpoint().port(), get);
+  EXPECT_THAT(refused, StartsWith("HTTP/1.1 426"));
+  EXPECT_THAT(refused, HasSubstr("Upgrade: websocket header missing"));
+  EXPECT_EQ(refused, exchange(plain.local_endpoint().port(), get));
+  EXPECT_EQ(srv.counters().handshakes_rejected[static_cast<std::size_t>(wsx::errc::not_get)].load(),
+            5u);
+  stop_and_wait(srv);
+  stop_and_wait(plain);
+}
+
 TEST(asio_server, plain_http_answers_head_http_1_0_and_any_method_and_refuses_upgrade_bodies) {
   io_threads threads(1);
   std::mutex seen_mutex;

@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <asio/buffer.hpp>
 
@@ -219,6 +220,50 @@ TEST_P(tls, a_client_that_never_starts_the_tls_handshake_is_dropped_at_the_deadl
   // Silent: no ClientHello. The server must hang up on its own.
   EXPECT_EQ(wsx::test::read_until_closed(fd.get(), 20s), "");
   EXPECT_TRUE(wait_until([&] { return srv.connection_count() == 0; }));
+  std::promise<void> stopped;
+  srv.stop(2s, [&] { stopped.set_value(); });
+  EXPECT_EQ(stopped.get_future().wait_for(20s), std::future_status::ready);
+}
+
+// The server's observer hears of TLS failures too: plain HTTP sent to the wss:// port fails the
+// TLS handshake (source transport, OpenSSL's reason), a silent client hits the deadline
+// (source timeout, status 0).
+TEST_P(tls, the_observer_sees_failed_tls_handshakes) {
+  std::mutex mutex;
+  std::vector<std::string> seen;
+  wsx::asio::server_options so;
+  so.single_threaded = GetParam();
+  so.tls = server_context(pem_);
+  so.config.handshake_timeout = 300ms;
+  so.observer.on_handshake_failure = [&](const wsx::handshake_failure& f) {
+    std::lock_guard lock(mutex);
+    seen.push_back(std::string(wsx::to_string(f.source)) + " " + std::to_string(f.status) + " " +
+                   std::string(f.reason));
+  };
+  wsx::asio::server srv(threads_.io(), std::move(so));
+  ASSERT_FALSE(srv.start());
+  {
+    poll_example::unique_fd fd = wsx::test::connect_loopback(srv.local_endpoint().port());
+    wsx::test::send_all(fd.get(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    wsx::test::read_until_closed(fd.get());
+  }
+  ASSERT_TRUE(wait_until([&] {
+    std::lock_guard lock(mutex);
+    return seen.size() == 1;
+  }));
+  {
+    poll_example::unique_fd fd = wsx::test::connect_loopback(srv.local_endpoint().port());
+    EXPECT_EQ(wsx::test::read_until_closed(fd.get(), 20s), "");
+  }
+  ASSERT_TRUE(wait_until([&] {
+    std::lock_guard lock(mutex);
+    return seen.size() == 2;
+  }));
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_THAT(seen[0], ::testing::StartsWith("transport 0 TLS handshake failed: "));
+    EXPECT_THAT(seen[1], ::testing::StartsWith("timeout 0 "));
+  }
   std::promise<void> stopped;
   srv.stop(2s, [&] { stopped.set_value(); });
   EXPECT_EQ(stopped.get_future().wait_for(20s), std::future_status::ready);

@@ -397,3 +397,90 @@ TEST(maybe_time, holds_a_time_or_none_like_an_optional) {
   EXPECT_EQ(m, wsx::maybe_time());
   static_assert(sizeof(wsx::maybe_time) == sizeof(wsx::time_point));
 }
+
+namespace {
+
+// The fields take_server_options() reads, as every transport's server_options has them.
+struct fake_server_options {
+  wsx::config config;
+  wsx::upgrade_hook on_upgrade;
+  wsx::http_handler on_http;
+  wsx::session_handlers handlers;
+  wsx::server_observer observer;
+  wsx::backpressure_policy backpressure;
+  std::shared_ptr<wsx::connection_table> table;
+  std::shared_ptr<wsx::stats> counters;
+};
+
+TEST(pump, plain_http_is_on_exactly_when_there_is_a_handler) {
+  for (const bool by_hand : {false, true}) {
+    for (const bool handler : {false, true}) {
+      fake_server_options o;
+      o.config.plain_http = by_hand;
+      if (handler)
+        o.on_http = [](const wsx::http_request&, std::string_view) { return wsx::http_response{}; };
+      wsx::pump_context ctx;
+      wsx::take_server_options(ctx, o);
+      EXPECT_EQ(ctx.cfg.plain_http, handler) << by_hand;
+      EXPECT_EQ(ctx.side, wsx::role::server);
+      EXPECT_TRUE(ctx.table && ctx.counters);  // made when none was given
+    }
+  }
+}
+
+// The durations come from the `now` the transport passes: with a fake clock they are exact.
+TEST(pump, the_observer_times_a_session_from_its_101_to_its_end) {
+  auto ctx = rig::make_context();
+  std::vector<std::string> seen;
+  ctx->handlers.on_close = [&](const wsx::session_ptr&, wsx::close_code, std::string_view,
+                               std::error_code) { seen.push_back("on_close"); };
+  ctx->observer.on_session_end = [&](const wsx::session_end& e) {
+    seen.push_back(
+        "end " + e.session->user_id() + " " + std::to_string(static_cast<unsigned>(e.code)) + " " +
+        std::string(e.reason) + " " +
+        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(e.duration).count()) + "s" +
+        (e.ec ? " " + e.ec.message() : ""));
+  };
+  ctx->observer.on_handshake_failure = [&](const wsx::handshake_failure&) {
+    seen.push_back("failure");
+  };
+  rig r(ctx);
+  r.now += 42s;
+  ASSERT_FALSE(r.peer.close(wsx::close_code::normal, "bye", r.now));
+  r.deliver_to_pump();
+  EXPECT_EQ(seen, (std::vector<std::string>{"on_close", "end user-u 1000 bye 42s"}));
+}
+
+TEST(pump, a_peer_gone_mid_handshake_is_one_failure_timed_from_the_accept) {
+  auto ctx = rig::make_context();
+  std::vector<wsx::handshake_failure_source> sources;
+  std::vector<wsx::duration> elapsed;
+  int ends = 0;
+  ctx->observer.on_handshake_failure = [&](const wsx::handshake_failure& f) {
+    sources.push_back(f.source);
+    elapsed.push_back(f.elapsed);
+    EXPECT_EQ(f.status, 0);
+    EXPECT_EQ(f.ec, wsx::errc::eof_without_close);
+    EXPECT_EQ(f.remote_endpoint, "10.0.0.1:5000");
+  };
+  ctx->observer.on_session_end = [&](const wsx::session_end&) { ++ends; };
+  struct owner {
+    owner(std::shared_ptr<wsx::pump_context> c, wsx::time_point now)
+        : p(std::move(c), io, "10.0.0.1:5000", now) {}
+    fake_io io;
+    wsx::pump p;
+  };
+  const wsx::time_point t0 = wsx::time_point{} + 1h;
+  auto o = std::make_shared<owner>(ctx, t0);
+  o->p.start(std::shared_ptr<wsx::pump>(o, &o->p));
+  const std::string half = "GET / HTTP/1.1\r\nHost: x\r\n";
+  std::vector<std::byte> bytes(wsx::as_bytes(half).begin(), wsx::as_bytes(half).end());
+  o->p.on_input(bytes, t0 + 1s);
+  o->p.on_eof(t0 + 3s);
+  EXPECT_EQ(sources,
+            std::vector<wsx::handshake_failure_source>{wsx::handshake_failure_source::peer});
+  EXPECT_EQ(elapsed, std::vector<wsx::duration>{std::chrono::seconds(3)});
+  EXPECT_EQ(ends, 0);
+}
+
+}  // namespace

@@ -42,16 +42,8 @@ class server_state final : public connection_owner,
         single_threaded_(opts.single_threaded),
         tls_(std::move(opts.tls)),
         ctx_(std::make_shared<connection_context>()) {
+    take_server_options(*ctx_, opts);
     ctx_->linger = opts.linger;
-    ctx_->side = role::server;
-    ctx_->cfg = opts.config;
-    if (opts.on_http) ctx_->cfg.plain_http = true;
-    ctx_->handlers = std::move(opts.handlers);
-    ctx_->on_upgrade = std::move(opts.on_upgrade);
-    ctx_->on_http = std::move(opts.on_http);
-    ctx_->backpressure = opts.backpressure;
-    ctx_->table = opts.table ? std::move(opts.table) : std::make_shared<connection_table>();
-    ctx_->counters = opts.counters ? std::move(opts.counters) : std::make_shared<stats>();
   }
 
   std::error_code start() {

@@ -80,7 +80,8 @@ template <class Executor>
 void tcp_connection<Executor>::begin_server() {
   if (closed_) return;
   if (!prepare_socket()) {
-    pump_.abort(clock::now());
+    pump_.on_connect_failed(std::make_error_code(std::errc::io_error),
+                            "cannot configure the socket", clock::now());
     return;
   }
   wait_readable();

@@ -78,11 +78,8 @@ void tls_connection<Executor>::on_handshake(const std::error_code& ec,
                                             const client_target* target) {
   if (closed_) return;
   if (ec) {
-    if (target != nullptr) {
-      pump_.on_connect_failed(ec, handshake_failure(ec), clock::now());
-    } else {
-      pump_.abort(clock::now());  // the WebSocket never started: nothing to report
-    }
+    // A client reports it to on_connect_error, a server to its observer.
+    pump_.on_connect_failed(ec, handshake_failure(ec), clock::now());
     return;
   }
   read_buffer_ = std::make_unique_for_overwrite<std::byte[]>(record_size);

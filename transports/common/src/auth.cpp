@@ -18,67 +18,14 @@
 #include <cmath>
 #include <utility>
 
+#include "base64url.hpp"
 #include "wsx/common/json.hpp"
 
 namespace wsx::auth {
 namespace {
 
-constexpr char b64url_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-// ---- base64url (RFC 4648 §5, no padding: RFC 7515 §2) --------------------------------------
-
-// The mirror of base64url_decode: 8 bits in, 6 bits out, the last partial group zero-filled.
-std::string base64url_encode(std::string_view in) {
-  std::string out;
-  out.reserve((in.size() * 4 + 2) / 3);
-  unsigned acc = 0;
-  int bits = 0;
-  for (const char c : in) {
-    acc = (acc << 8) | static_cast<unsigned char>(c);
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out += b64url_alphabet[(acc >> bits) & 0x3F];
-    }
-    acc &= (1U << bits) - 1;
-  }
-  if (bits > 0) out += b64url_alphabet[(acc << (6 - bits)) & 0x3F];
-  return out;
-}
-
-int b64url_value(char c) noexcept {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-') return 62;
-  if (c == '_') return 63;
-  return -1;
-}
-
-// Decodes `in` into `out`. Returns an empty string on success, else what is wrong. Refuses
-// padding, characters outside the URL alphabet, a length of 4k+1, and non-zero unused bits in
-// the last character (so every byte string has exactly one accepted encoding).
-std::string base64url_decode(std::string_view in, std::string& out) {
-  if (in.size() % 4 == 1) return "has an impossible base64url length " + std::to_string(in.size());
-  out.clear();
-  out.reserve(in.size() * 3 / 4);
-  unsigned acc = 0;
-  int bits = 0;
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    const int v = b64url_value(in[i]);
-    if (v < 0) return "has a non-base64url character at offset " + std::to_string(i);
-    acc = (acc << 6) | static_cast<unsigned>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
-      acc &= (1U << bits) - 1;
-    }
-  }
-  if (acc != 0) return "is not canonical base64url (unused bits set in its last character)";
-  return {};
-}
+using detail::base64url_decode;
+using detail::base64url_encode;
 
 int hex_value(char c) noexcept {
   if (c >= '0' && c <= '9') return c - '0';

@@ -13,8 +13,12 @@
 //   connecting      -> handshaking        on_connected() (a client; a server starts handshaking)
 //   handshaking     -> upgrade_pending    server: the upgrade request reached the hook
 //   upgrade_pending -> handshaking        the hook's (or the deferred) answer was applied
+//   handshaking, upgrade_pending -> refused   server: the core's `rejected`; the observer told
+//   handshaking     -> serving_http       server: a plain HTTP request went to on_http
 //   handshaking     -> open               the core's `opened`: counted, in the table, on_open
-//   any of those    -> ended              finalize(): out of the table, on_close, exactly once
+//   any of those    -> ended              finalize(): out of the table, on_close, exactly once;
+//                                         from handshaking or upgrade_pending on a server, the
+//                                         observer hears of a handshake nobody answered
 //   ended           -> transport_closing  begin_close(), abort(), on_connect_failed()
 // Every entry point returns at once in transport_closing. The write state (write_) is apart:
 //   unconnected -> idle                   on_connected() (servers start idle)
@@ -23,7 +27,8 @@
 // and begin_close() closes politely only from idle with nothing left to write.
 //
 // The commands (send, ping, close… from the loop or any thread) are in pump_commands.cpp, the
-// events (upgrade, plain HTTP, handlers) in pump_events.cpp, and the session handle that forwards
+// events (upgrade, plain HTTP, handlers) in pump_events.cpp, the end of a session (finalize,
+// shutdown, the observer's reports) in pump_end.cpp, and the session handle that forwards
 // to the commands in pump_session.cpp. Cross-thread commands go through the mailbox (a vector
 // under a mutex) and one wake-up; on the loop a command is applied directly, after any mail that
 // came first, so each thread's calls keep their order. buffered_amount() for other threads is the
@@ -32,6 +37,7 @@
 #include "pump.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <utility>
 
 #include "pump_mailbox.hpp"
@@ -90,6 +96,7 @@ pump::pump(std::shared_ptr<pump_context> ctx, transport_io& io, std::string remo
                                            std::shared_ptr<const config>(ctx_, &ctx_->cfg), now)),
       handle_(
           std::make_shared<pump_session>("", std::move(remote_endpoint), std::weak_ptr<pump>())),
+      started_at_(now),
       phase_(ctx_->side == role::server ? phase::handshaking : phase::connecting),
       write_(ctx_->side == role::server ? write_state::idle : write_state::unconnected) {}
 
@@ -104,42 +111,12 @@ std::size_t pump::read_pause_bytes() const noexcept {
   return std::max<std::size_t>(ctx_->cfg.max_buffered_output / 4, 1);
 }
 
-pump::~pump() {
-  const std::unique_ptr<mailbox> box(mailbox_.load(std::memory_order_acquire));
-  // The loop was torn down under a live session: keep the table and the stats right. The close
-  // handler is not called from here — the application's state may already be gone.
-  if (!finalized()) {
-    const bool was_open = phase_ == phase::open;
-    phase_ = phase::ended;
-    ended_.store(true, std::memory_order_release);
-    own_handle().end();
-    if (was_open) {
-      if (ctx_->table) ctx_->table->erase(*handle_);
-      if (ctx_->counters) ctx_->counters->count_close(close_code::abnormal, errc::closed);
-    }
-  }
-}
-
 void pump::start(const std::shared_ptr<pump>& self) {
+  // A server's context comes from take_server_options(), which makes this so.
+  assert(ctx_->side == role::client || ctx_->cfg.plain_http == static_cast<bool>(ctx_->on_http));
   own_handle().pump_ = self;
   exposed_ = ctx_->side == role::client;
   update_timer();
-}
-
-void pump::finalize(close_code code, std::string_view reason, std::error_code ec) {
-  if (finalized()) return;
-  const bool was_open = phase_ == phase::open;
-  phase_ = phase::ended;
-  end_ec_ = ec;
-  ended_.store(true, std::memory_order_release);
-  sendable_.store(false, std::memory_order_release);
-  own_handle().end();
-  if (!exposed_) return;  // a server connection that never became a session
-  if (was_open) {
-    if (ctx_->table) ctx_->table->erase(*handle_);
-    if (ctx_->counters) ctx_->counters->count_close(code, ec);
-  }
-  if (ctx_->handlers.on_close) ctx_->handlers.on_close(handle_, code, reason, ec);
 }
 
 // ---- transport → pump ---------------------------------------------------------------------------
@@ -153,18 +130,6 @@ void pump::on_connected(const client_options& opts, time_point now) {
     return;
   }
   settle(now);
-}
-
-void pump::on_connect_failed(std::error_code ec, std::string reason, time_point now) {
-  (void)now;
-  if (finished()) return;
-  if (!finalized()) {
-    const rejected r{ec, 0, reason, {}, {}};
-    if (ctx_->handlers.on_connect_error && handle_) ctx_->handlers.on_connect_error(handle_, r);
-    finalize(close_code::abnormal, reason, ec);
-  }
-  phase_ = phase::transport_closing;
-  io_.close_now();
 }
 
 void pump::on_input(std::span<std::byte> in, time_point now) {
@@ -208,38 +173,18 @@ void pump::on_wake(time_point now) {
   settle(now);
 }
 
-void pump::shutdown(time_point now) {
-  if (finished()) return;
-  switch (conn_.state()) {
-    case connection_state::open:
-      conn_.close(close_code::going_away, "server shutting down", now);
-      break;
-    case connection_state::connecting:
-      if (phase_ != phase::upgrade_pending) {
-        abort(now);
-        return;
-      }
-      {
-        upgrade_decision d = upgrade_decision::reject(503, "server shutting down");
-        apply_decision(d, now);
-      }
-      break;
-    case connection_state::closing:
-    case connection_state::closed:
-      break;
-  }
-  settle(now);
-}
-
 void pump::abort(time_point now) {
   if (finished()) return;
+  refusing_ = handshake_failure_source::shutdown;  // for a handshake under way (finalize())
   conn_.receive_eof(now);
   {
     // Handlers may call back in: they only queue, nothing is written or closed from there.
     const settle_scope in_settle(*this);
     while (auto ev = conn_.next_event()) dispatch(*ev, now);
   }
-  if (!finalized()) finalize(close_code::abnormal, "connection dropped", errc::eof_without_close);
+  if (!finalized()) {
+    finalize(close_code::abnormal, "connection dropped", errc::eof_without_close, now);
+  }
   phase_ = phase::transport_closing;
   io_.close_now();
 }
@@ -304,7 +249,9 @@ void pump::settle(time_point now) {
     if (write_ == write_state::failed) {
       // Nothing more can reach the peer. The core has ended the session by now; if it has not
       // (input it was still holding), end it here all the same.
-      if (!finalized()) finalize(close_code::abnormal, "connection lost", errc::eof_without_close);
+      if (!finalized()) {
+        finalize(close_code::abnormal, "connection lost", errc::eof_without_close, now);
+      }
       begin_close();
       break;
     }

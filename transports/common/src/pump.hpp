@@ -32,10 +32,12 @@
 #include <string_view>
 #include <system_error>
 
+#include "pump_context.hpp"
 #include "pump_session.hpp"
 #include "transport_io.hpp"
 #include "wsx/common/connection_table.hpp"
 #include "wsx/common/handlers.hpp"
+#include "wsx/common/observer.hpp"
 #include "wsx/common/policy.hpp"
 #include "wsx/common/stats.hpp"
 #include "wsx/config.hpp"
@@ -45,21 +47,6 @@
 #include "wsx/types.hpp"
 
 namespace wsx {
-
-// ---- what every session of one server (or client) shares -----------------------------------
-// Filled before the first connection starts and never changed afterwards (only the counter).
-struct pump_context {
-  role side = role::server;
-  config cfg;
-  session_handlers handlers;
-  upgrade_hook on_upgrade;  // server; empty: accept every upgrade with user id ""
-  http_handler on_http;     // server, with cfg.plain_http; empty: 404 for every plain request
-  backpressure_policy backpressure;
-  std::shared_ptr<connection_table> table;  // may be null: no table
-  std::shared_ptr<stats> counters;          // may be null: no stats
-  // Messages refused by the backpressure policy (both actions count here).
-  std::atomic<std::uint64_t> messages_dropped{0};
-};
 
 // ---- the pump ---------------------------------------------------------------------------------
 class pump {
@@ -85,8 +72,9 @@ class pump {
   // ---- transport → pump, on the loop ----------------------------------------------------------
   // Client: TCP (and TLS) are up. Queues the upgrade request built from `opts` and starts.
   void on_connected(const client_options& opts, time_point now);
-  // Client: the connection could not be set up (resolve, connect, TLS handshake). Reports
-  // on_connect_error and on_close, then close_now().
+  // The connection could not be set up (client: resolve, connect, TLS handshake; server: the
+  // TLS handshake or the socket's options). A client reports on_connect_error and on_close, a
+  // server the observer's handshake failure (source transport); then close_now().
   void on_connect_failed(std::error_code ec, std::string reason, time_point now);
   // Bytes read from the socket (any size). They are decoded where they are (payloads unmasked
   // in place, so `in` changes); the buffer may be reused once this returns, as the pump hands
@@ -103,7 +91,9 @@ class pump {
   // Server shutdown: an open session gets close 1001; a deferred upgrade is refused with 503; a
   // handshake still being read is dropped.
   void shutdown(time_point now);
-  // Drop the connection now: the session ends (1006) and the socket closes.
+  // Drop the connection now (the server is stopping or being destroyed): the session ends
+  // (1006), a handshake under way is reported to the observer as dropped by shutdown, and the
+  // socket closes.
   void abort(time_point now);
 
   // The read loop asks before each read. False: stop reading. When false because of
@@ -145,9 +135,12 @@ class pump {
   void on_upgrade_request(upgrade_request& req, time_point now);
   void on_http_request(const http_request& req, time_point now);
   void apply_decision(upgrade_decision& d, time_point now);
-  void on_opened(const opened& ev);
-  void on_closed(const closed& ev);
-  void finalize(close_code code, std::string_view reason, std::error_code ec);
+  void on_rejected(const rejected& ev, time_point now);
+  void on_opened(const opened& ev, time_point now);
+  void finalize(close_code code, std::string_view reason, std::error_code ec, time_point now);
+  // Server: tells the observer about a handshake that did not become a session.
+  void report_failure(handshake_failure_source source, int status, std::string_view reason,
+                      std::error_code ec, time_point now);
   // Writes what the core has queued. True when the socket failed (the core got receive_eof).
   bool flush(time_point now);
   void update_timer();
@@ -204,6 +197,7 @@ class pump {
   maybe_time shrink_at_;               // when to check for a quiet connection
   time_point last_activity_{};         // the last input or written output
   time_point settle_now_{};            // the `now` of the settle() running
+  time_point started_at_;              // accepted (server) or the upgrade opened (the observer)
   std::error_code end_ec_;             // why the session ended (closed::ec)
   std::uint32_t unpublished_in_ = 0;   // messages received during the settle running
   std::uint32_t unpublished_out_ = 0;  // messages queued during the settle running
@@ -213,6 +207,8 @@ class pump {
     connecting,         // client: the socket is not up yet
     handshaking,        // the socket is up, the upgrade is under way
     upgrade_pending,    // server: the request is with the hook (or deferred), not answered yet
+    refused,            // server: the upgrade was refused (rejected); the observer was told
+    serving_http,       // server: a plain HTTP request went to on_http; no session follows
     open,               // the upgrade succeeded: counted open, inserted in the table
     ended,              // the session's end was processed (on_close ran); output may still go out
     transport_closing,  // close_gracefully() or close_now() was called: nothing more to do
@@ -226,6 +222,8 @@ class pump {
   bool finalized() const noexcept { return phase_ >= phase::ended; }
   phase phase_;
   write_state write_;
+  // Who is refusing the upgrade being answered (the hook; shutdown()), for the observer.
+  handshake_failure_source refusing_ = handshake_failure_source::application;
   bool exposed_ = false;  // handle_ may be handed out: a client's, or a server's accepted one
   bool settling_ = false;
   bool read_paused_ = false;        // should_read() said no for backpressure: resume later

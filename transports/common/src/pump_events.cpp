@@ -1,8 +1,8 @@
 // The pump's events: every event the core hands out goes to dispatch(), which counts it, runs
 // the application's handler for it, and answers what needs an answer — the upgrade request (the
 // hook's decision, applied now or later from any thread through pending_upgrade) and a plain
-// HTTP request (the application's response, or 404). Runs inside settle() (see pump.cpp), which
-// writes and re-arms once the events are drained.
+// HTTP request (the application's response). Refused handshakes go to the observer. Runs inside
+// settle() (see pump.cpp), which writes and re-arms once the events are drained.
 #include <utility>
 
 #include "pump.hpp"
@@ -19,17 +19,9 @@ void pump::dispatch(event& ev, time_point now) {
   } else if (const auto* plain = std::get_if<http_request>(&ev)) {
     on_http_request(*plain, now);
   } else if (const auto* op = std::get_if<opened>(&ev)) {
-    on_opened(*op);
+    on_opened(*op, now);
   } else if (const auto* rej = std::get_if<rejected>(&ev)) {
-    if (ctx_->side == role::server && counters != nullptr) {
-      if (rej->ec == errc::upgrade_rejected) {
-        counters->count_app_rejected(rej->status);
-      } else if (rej->ec.category() == error_category()) {
-        counters->count_handshake_rejected(static_cast<errc>(rej->ec.value()));
-      }
-    }
-    if (ctx_->side == role::client && h.on_connect_error && handle_)
-      h.on_connect_error(handle_, *rej);
+    on_rejected(*rej, now);
   } else if (const auto* m = std::get_if<message>(&ev)) {
     if (counters != nullptr) ++unpublished_in_;  // dispatch() runs inside a settle
     if (h.on_message && !finalized()) h.on_message(handle_, m->kind, m->payload);
@@ -41,7 +33,7 @@ void pump::dispatch(event& ev, time_point now) {
   } else if (const auto* pong = std::get_if<pong_received>(&ev)) {
     if (h.on_pong && !finalized()) h.on_pong(handle_, pong->payload);
   } else if (const auto* end = std::get_if<closed>(&ev)) {
-    on_closed(*end);
+    finalize(end->code, end->reason, end->ec, now);
   }
   // close_received needs nothing: the core has queued the echo, and `closed` follows.
 }
@@ -51,7 +43,7 @@ void pump::on_upgrade_request(upgrade_request& req, time_point now) {
   upgrade_decision d = upgrade_decision::accept();
   if (ctx_->on_upgrade) {
     const pump_session& h = own_handle();
-    d = ctx_->on_upgrade(upgrade_context(req, h.remote_, h.pump_));
+    d = ctx_->on_upgrade(upgrade_context(req, h.remote_, h.pump_, *handle_));
   }
   if (d.what != upgrade_decision::verdict::defer) apply_decision(d, now);
 }
@@ -63,6 +55,7 @@ void pump::apply_decision(upgrade_decision& d, time_point now) {
   if (d.what == upgrade_decision::verdict::accept) {
     // The handle exists before `opened` is dispatched, so on_open can hand it out.
     own_handle().set_user_id(std::move(d.user_id));
+    own_handle().set_user_data(std::move(d.data));
     exposed_ = true;
     const std::error_code ec = conn_.accept({std::move(d.subprotocol), std::move(d.headers)}, now);
     if (!ec) {
@@ -78,29 +71,50 @@ void pump::apply_decision(upgrade_decision& d, time_point now) {
   }
 }
 
+// Only with a handler: the core hands out http_request only with config::plain_http, which
+// take_server_options() switches on exactly when on_http is set (without it the core answers
+// 405 or 426 itself).
 void pump::on_http_request(const http_request& req, time_point now) {
-  http_response r;
-  if (ctx_->on_http) {
-    r = ctx_->on_http(req, own_handle().remote_);
-  } else {
-    r.headers = {{"Content-Type", "text/plain; charset=utf-8"}};
-    r.body = "not found\n";
-  }
+  phase_ = phase::serving_http;
+  const http_response r = ctx_->on_http(req, own_handle().remote_);
   if (conn_.respond(r.status, r.headers, r.body, now)) {
     const header_field type{"Content-Type", "text/plain; charset=utf-8"};
     conn_.respond(500, {&type, 1}, "the server's HTTP handler gave an invalid response\n", now);
   }
 }
 
-void pump::on_opened(const opened& ev) {
+void pump::on_rejected(const rejected& rej, time_point now) {
+  if (ctx_->side == role::client) {
+    if (ctx_->handlers.on_connect_error && handle_) ctx_->handlers.on_connect_error(handle_, rej);
+    return;
+  }
+  if (stats* const counters = ctx_->counters.get()) {
+    if (rej.ec == errc::upgrade_rejected) {
+      counters->count_app_rejected(rej.status);
+    } else if (rej.ec.category() == error_category()) {
+      counters->count_handshake_rejected(static_cast<errc>(rej.ec.value()));
+    }
+  }
+  phase_ = phase::refused;
+  handshake_failure_source source = handshake_failure_source::request;
+  if (rej.ec == errc::upgrade_rejected) {
+    source = refusing_;  // the hook's answer, or shutdown()'s 503
+  } else if (rej.ec == errc::handshake_timeout) {
+    source = handshake_failure_source::timeout;
+  } else if (rej.ec == errc::headers_too_large) {
+    source = handshake_failure_source::limit;
+  }
+  report_failure(source, rej.status, rej.reason, rej.ec, now);
+}
+
+void pump::on_opened(const opened& ev, time_point now) {
   phase_ = phase::open;
+  started_at_ = now;                                 // a session's duration counts from its 101
   sendable_.store(true, std::memory_order_release);  // before on_open hands the session out
   if (ctx_->counters) ctx_->counters->count_open();
   // In the table before on_open runs: the handler may already address its own user.
   if (ctx_->table) ctx_->table->insert(handle_);
   if (ctx_->handlers.on_open) ctx_->handlers.on_open(handle_, ev);
 }
-
-void pump::on_closed(const closed& ev) { finalize(ev.code, ev.reason, ev.ec); }
 
 }  // namespace wsx

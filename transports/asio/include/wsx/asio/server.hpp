@@ -32,6 +32,7 @@
 #include "wsx/asio/session.hpp"
 #include "wsx/common/connection_table.hpp"
 #include "wsx/common/handlers.hpp"
+#include "wsx/common/observer.hpp"
 #include "wsx/common/policy.hpp"
 #include "wsx/common/stats.hpp"
 
@@ -65,11 +66,17 @@ struct server_options {
   // defer (answer later from any thread through upgrade_context::defer()). Runs on the
   // connection's strand: do slow work elsewhere and defer. Empty: accept all, user id "".
   upgrade_hook on_upgrade;
-  // Answers plain HTTP GETs (no Upgrade header: a page, a health check); setting it switches on
-  // config.plain_http. Empty: such requests get the core's 426 naming the missing header.
+  // Answers plain HTTP requests (no Upgrade header, any method: a page, a health check); it
+  // alone decides config.plain_http, which is on exactly when this is set. Empty: the core
+  // answers such requests itself, 426 naming the missing header for a GET, 405 with
+  // `Allow: GET` for any other method (also when config.plain_http was set by hand).
   http_handler on_http;
   // open, message (or chunk), ping, pong, drain, close. See wsx::session_handlers.
   session_handlers handlers;
+  // Sees every refused or failed handshake (status, reason, peer) and every session's end
+  // (code, reason, error, duration), on the connection's strand. Empty: nothing is called.
+  // See wsx/common/observer.hpp.
+  wsx::server_observer observer;
 
   // What a send beyond config.max_buffered_output does: drop the message (send returns
   // wsx::errc::output_limit) or close the session with 1008; and the drain handler's low-water

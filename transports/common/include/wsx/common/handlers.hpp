@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "wsx/common/session.hpp"
+#include "wsx/common/user_data.hpp"
 #include "wsx/events.hpp"
 #include "wsx/types.hpp"
 
@@ -68,6 +70,17 @@ struct upgrade_decision {
   int status = 0;                     // reject
   std::string reason;                 // reject
   std::vector<header_field> headers;  // accept: added to the 101; reject: to the error response
+  user_data_holder data;              // accept: the session's user data (set_user_data)
+
+  // Accept only: attach a T made from `args` to the session, for session::user_data<T>() in
+  // every handler (on_open included) and wherever the handle goes. Replaces what was attached
+  // before; returns the new value, to fill in. Copies of this decision share the value. Works
+  // for a deferred answer too (set it on the decision given to pending_upgrade::complete).
+  template <class T, class... Args>
+  T& set_user_data(Args&&... args) {
+    data = user_data_holder::make<T>(std::forward<Args>(args)...);
+    return *data.get<T>();
+  }
 
   static upgrade_decision accept(std::string user_id = {}, std::string subprotocol = {},
                                  std::vector<header_field> headers = {});
@@ -112,14 +125,25 @@ class upgrade_context {
   std::string_view remote_endpoint() const noexcept { return remote_; }
   // A handle to answer later from any thread; return upgrade_decision::defer() from the hook.
   pending_upgrade defer() const { return pending_upgrade(pump_); }
+  // Keep the request's path, query and the headers named here (case-insensitive; every one
+  // the client sent under that name) for the session's life: session::request(). Only what is
+  // named is copied; nothing is kept unless this is called. Call it in the hook, before it
+  // returns (also when it defers: the request is gone after the hook). A later call replaces
+  // what an earlier one kept. Dropped if the upgrade is not accepted.
+  void keep_request(std::initializer_list<std::string_view> header_names = {}) const;
+  void keep_request(const std::vector<std::string>& header_names) const;
 
  private:
   friend class pump;
-  upgrade_context(const upgrade_request& req, std::string_view remote, std::weak_ptr<pump> p)
-      : request_(req), remote_(remote), pump_(std::move(p)) {}
+  upgrade_context(const upgrade_request& req, std::string_view remote, std::weak_ptr<pump> p,
+                  session& handle)
+      : request_(req), remote_(remote), pump_(std::move(p)), handle_(handle) {}
+  template <class Names>
+  void keep(const Names& names) const;
   const upgrade_request& request_;
   std::string_view remote_;
   std::weak_ptr<pump> pump_;
+  session& handle_;  // not handed out yet: it gets the kept request
 };
 
 using upgrade_hook = std::function<upgrade_decision(const upgrade_context&)>;

@@ -9,10 +9,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
 
+#include "wsx/common/user_data.hpp"
 #include "wsx/errors.hpp"
 #include "wsx/shared_message.hpp"
 #include "wsx/types.hpp"
@@ -46,15 +48,49 @@ class session : public std::enable_shared_from_this<session> {
   // False once the session has ended (its close handler has run or is running).
   bool is_open() const noexcept { return open_.load(std::memory_order_acquire); }
 
+  // The user data the upgrade hook attached (upgrade_decision::set_user_data<T>) if it is a T
+  // — exactly that type — else nullptr (none attached, another type, a client session). Fixed
+  // before the handle is handed out, so any thread may call this; the T itself is the
+  // application's to synchronise if several threads use it (handlers of one session never run
+  // at once). It lives as long as the session handle: it is destroyed when the connection has
+  // ended and the last session_ptr to it is gone (the transport and the table drop theirs on
+  // every close path).
+  template <class T>
+  T* user_data() const noexcept {
+    return attached_ ? attached_->data.get<T>() : nullptr;
+  }
+  // What the upgrade hook kept of the request (upgrade_context::keep_request): path, query and
+  // the headers it named. Null when the hook kept nothing. Same lifetime as user_data().
+  const kept_request* request() const noexcept {
+    return attached_ && attached_->kept ? &*attached_->kept : nullptr;
+  }
+
  protected:
   explicit session(std::string user_id)
       : user_id_(std::move(user_id)), id_(next_id_.fetch_add(1, std::memory_order_relaxed) + 1) {}
   void mark_ended() noexcept { open_.store(false, std::memory_order_release); }
   // Only before the handle is handed to anyone (the transport made it ahead of the upgrade).
   void set_user_id(std::string user_id) { user_id_ = std::move(user_id); }
+  void set_user_data(user_data_holder data) {
+    if (data.has_value()) attachments().data = std::move(data);
+  }
 
  private:
+  friend class upgrade_context;  // keep_request(), during the hook
+  void set_request(kept_request r) { attachments().kept = std::move(r); }
+  // What the hook attached, in one block made only when something is: a session without user
+  // data or a kept request carries one null pointer.
+  struct attached {
+    user_data_holder data;
+    std::optional<kept_request> kept;
+  };
+  attached& attachments() {
+    if (!attached_) attached_ = std::make_unique<attached>();
+    return *attached_;
+  }
+
   std::string user_id_;
+  std::unique_ptr<attached> attached_;
   std::uint64_t id_;
   std::atomic<bool> open_{true};
   static inline std::atomic<std::uint64_t> next_id_{0};
