@@ -65,9 +65,11 @@ struct driver {
 int main(int argc, char** argv) {
   constexpr const char* program = "asio_echo_client";
   examples::driver_options args;
-  if (!examples::parse_driver_options(argc, argv, args) || !args.url.starts_with("ws://")) {
-    examples::print_driver_usage(program);
-    return 2;
+  const auto read_url = [](std::string_view url) {
+    return url.starts_with("ws://") ? std::string() : std::string("is not a ws:// URL");
+  };
+  if (const auto status = examples::parse_driver_options(program, argc, argv, args, read_url)) {
+    return *status;
   }
   driver d;
   d.base_url = args.url;

@@ -16,6 +16,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,7 @@
 #include "wsx/asio/server.hpp"
 
 #include "common/cli.hpp"
+#include "common/command_line.hpp"
 #include "common/conformance_driver.hpp"
 
 namespace {
@@ -36,25 +38,15 @@ struct options {
   bool verbose = false;
 };
 
-bool parse_options(int argc, char** argv, options& opt) {
-  for (int i = 1; i < argc; ++i) {
-    const examples::option_read shared = examples::read_server_option(argc, argv, i, opt.server);
-    if (shared == examples::option_read::bad) return false;
-    if (shared == examples::option_read::read) continue;
-    const std::string_view arg = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (arg == "--verbose") {
-      opt.verbose = true;
-    } else if (arg == "--tls-cert" && has_value) {
-      opt.tls_cert = argv[++i];
-    } else if (arg == "--tls-key" && has_value) {
-      opt.tls_key = argv[++i];
-    } else {
-      return false;
-    }
-  }
-  return opt.tls_cert.empty() == opt.tls_key.empty();
-}
+constexpr const char* usage =
+    "usage: asio_echo_server [--host HOST] [--port PORT] [--threads N]\n"
+    "                        [--tls-cert FILE --tls-key FILE] [--verbose]\n"
+    "  --host HOST       address to listen on (default 127.0.0.1)\n"
+    "  --port PORT       0-65535; 0 picks a free one, printed as \"listening on HOST:PORT\"\n"
+    "  --threads N       threads running the io_context (default 1)\n"
+    "  --tls-cert FILE   PEM certificate chain: serve wss:// (needs --tls-key)\n"
+    "  --tls-key FILE    PEM private key\n"
+    "  --verbose         one line on stderr per session opened and closed";
 
 std::shared_ptr<asio::ssl::context> load_tls(const options& opt) {
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
@@ -76,11 +68,14 @@ std::shared_ptr<asio::ssl::context> load_tls(const options& opt) {
 
 int main(int argc, char** argv) {
   options opt;
-  if (!parse_options(argc, argv, opt)) {
-    std::fprintf(stderr,
-                 "usage: asio_echo_server [--host HOST] [--port PORT] [--threads N]\n"
-                 "                        [--tls-cert FILE --tls-key FILE] [--verbose]\n");
-    return 2;
+  examples::command_line cli("asio_echo_server", usage);
+  examples::add_server_options(cli, opt.server);
+  cli.add_option("--tls-cert", examples::read_text(opt.tls_cert));
+  cli.add_option("--tls-key", examples::read_text(opt.tls_key));
+  cli.add_switch("--verbose", opt.verbose);
+  if (const std::optional<int> status = cli.parse(argc, argv)) return *status;
+  if (opt.tls_cert.empty() != opt.tls_key.empty()) {
+    return cli.fail("--tls-cert and --tls-key go together");
   }
   ::signal(SIGPIPE, SIG_IGN);  // belt and braces: wsx sends with MSG_NOSIGNAL already
 

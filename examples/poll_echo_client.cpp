@@ -148,9 +148,11 @@ int main(int argc, char** argv) {
   constexpr const char* program = "poll_echo_client";
   examples::driver_options args;
   driver d;
-  if (!examples::parse_driver_options(argc, argv, args) || !parse_ws_url(args.url, d.ep)) {
-    examples::print_driver_usage(program);
-    return 2;
+  const auto read_url = [&d](std::string_view url) {
+    return parse_ws_url(url, d.ep) ? std::string() : std::string("is not a ws://HOST:PORT URL");
+  };
+  if (const auto status = examples::parse_driver_options(program, argc, argv, args, read_url)) {
+    return *status;
   }
   d.verbose = args.verbose;
   ::signal(SIGPIPE, SIG_IGN);  // writev() on a reset socket must return EPIPE, not kill us

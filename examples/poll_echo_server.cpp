@@ -16,10 +16,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/command_line.hpp"
 #include "poll_common.hpp"
 
 namespace {
@@ -116,26 +118,23 @@ void accept_all(int listener, std::vector<poll_session>& sessions, const wsx::co
   }
 }
 
-bool parse_options(int argc, char** argv, options& opt) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--verbose") {
-      opt.verbose = true;
-    } else if ((arg == "--host" || arg == "--port") && i + 1 < argc) {
-      (arg == "--host" ? opt.host : opt.port) = argv[++i];
-    } else {
-      std::fprintf(stderr, "usage: poll_echo_server [--host HOST] [--port PORT] [--verbose]\n");
-      return false;
-    }
-  }
-  return true;
-}
+constexpr const char* usage =
+    "usage: poll_echo_server [--host HOST] [--port PORT] [--verbose]\n"
+    "  --host HOST   address to listen on (default 127.0.0.1)\n"
+    "  --port PORT   0-65535; 0 picks a free one, printed as \"listening on HOST:PORT\"\n"
+    "  --verbose     every event of every connection on stderr";
 
 }  // namespace
 
 int main(int argc, char** argv) {
   options opt;
-  if (!parse_options(argc, argv, opt)) return 2;
+  examples::command_line cli("poll_echo_server", usage);
+  cli.add_option("--host", examples::read_text(opt.host));
+  std::uint16_t port = 0;
+  cli.add_option("--port", examples::read_port(port));
+  cli.add_switch("--verbose", opt.verbose);
+  if (const std::optional<int> status = cli.parse(argc, argv)) return *status;
+  opt.port = std::to_string(port);
   ::signal(SIGPIPE, SIG_IGN);  // writev() on a reset socket must return EPIPE, not kill us
   const unique_fd signals = install_signal_pipe();
   const unique_fd listener = open_listener(opt);

@@ -299,19 +299,16 @@ class driver {
     request_checked_ = true;
     const auto& r = *first_request_;
     if (!connecting_input_.starts_with(r.bytes)) return;  // cut short or behind other bytes
-    if (trace) std::fprintf(stderr, "  request outcome %d\n", static_cast<int>(r.outcome));
+    const request_outcome outcome = cfg_.plain_http ? r.outcome_plain_http : r.outcome;
+    if (trace) std::fprintf(stderr, "  request outcome %d\n", static_cast<int>(outcome));
     const auto refused = [&](wsx::errc ec, int status) {
       FUZZ_CHECK(chk_.rejected_seen && chk_.rejected_ec == ec && chk_.rejected_status == status);
     };
-    switch (r.outcome) {
+    switch (outcome) {
       case request_outcome::upgrade:
         FUZZ_CHECK(chk_.upgrade_seen);
         break;
       case request_outcome::plain:
-        if (!cfg_.plain_http) {
-          refused(wsx::errc::missing_upgrade, 426);
-          break;
-        }
         FUZZ_CHECK(chk_.http_request_seen && http_request_.target == r.target);
         FUZZ_CHECK(http_request_.header("Host") == "example.com");
         break;
@@ -326,6 +323,9 @@ class driver {
         break;
       case request_outcome::missing_host:
         refused(wsx::errc::missing_host, 400);
+        break;
+      case request_outcome::upgrade_with_body:
+        refused(wsx::errc::upgrade_with_body, 400);
         break;
     }
   }

@@ -1,8 +1,8 @@
 // An HTTP request as a peer would send it to a server, built from fuzzer input (connection_fuzz):
 // the valid upgrade request, a plain GET without any Upgrade header (what config::plain_http
 // turns into an http_request), and near misses that the core refuses whatever plain_http says.
-// Each comes with the outcome RFC 6455 §4.2.1 and docs/core.md give it, in the core's order of
-// checks: method, HTTP version, Host, Upgrade.
+// Each comes with the outcome RFC 6455 §4.2.1 and docs/core.md give it, without and with
+// config::plain_http, in the core's order of checks: method, HTTP version, Host, body, Upgrade.
 #pragma once
 
 #include <fuzzer/FuzzedDataProvider.h>
@@ -16,18 +16,20 @@ namespace wsx::fuzz {
 
 // What the server must make of a request once its head is complete.
 enum class request_outcome : std::uint8_t {
-  upgrade,           // upgrade_request
-  plain,             // http_request with config::plain_http, else rejected{missing_upgrade, 426}
-  missing_upgrade,   // rejected{missing_upgrade, 426}: an Upgrade header, but not websocket
-  not_get,           // rejected{not_get, 405}
-  bad_http_version,  // rejected{bad_http_version, 400}
-  missing_host,      // rejected{missing_host, 400}
+  upgrade,            // upgrade_request
+  plain,              // http_request (config::plain_http, no Upgrade header)
+  missing_upgrade,    // rejected{missing_upgrade, 426}: an Upgrade header, but not websocket
+  not_get,            // rejected{not_get, 405}
+  bad_http_version,   // rejected{bad_http_version, 400}
+  missing_host,       // rejected{missing_host, 400}
+  upgrade_with_body,  // rejected{upgrade_with_body, 400}
 };
 
 struct peer_request {
   std::string bytes;   // the head, then maybe a body or a pipelined request the core must ignore
   std::string target;  // as in the request line
-  request_outcome outcome;
+  request_outcome outcome;             // config::plain_http off
+  request_outcome outcome_plain_http;  // config::plain_http on
 };
 
 inline constexpr std::string_view upgrade_key = "dGhlIHNhbXBsZSBub25jZQ==";
@@ -46,7 +48,8 @@ inline peer_request synthesize_request(FuzzedDataProvider& fdp) {
   const unsigned kind = sel & 7;
   const bool lower = (sel & 0x20) != 0;
   if (kind == 0)
-    return {std::string(upgrade_request_text), "/chat?room=1", request_outcome::upgrade};
+    return {std::string(upgrade_request_text), "/chat?room=1", request_outcome::upgrade,
+            request_outcome::upgrade};
 
   peer_request r;
   r.target = targets[(sel >> 3) & 3];
@@ -78,10 +81,16 @@ inline peer_request synthesize_request(FuzzedDataProvider& fdp) {
   if (body) r.bytes += "hello";
   if (sel & 0x80) r.bytes += "GET /second HTTP/1.1\r\nHost: example.com\r\n\r\n";
   using o = request_outcome;
-  constexpr std::array<o, 8> outcomes{
-      o::upgrade,          o::plain,       o::plain, o::plain, o::missing_upgrade, o::not_get,
-      o::bad_http_version, o::missing_host};
+  // Kinds 1-4 pass the method, version and Host checks: a body is refused before Upgrade is.
+  const o no_upgrade = body ? o::upgrade_with_body : o::missing_upgrade;
+  const std::array<o, 8> outcomes{o::upgrade, no_upgrade, no_upgrade,          no_upgrade,
+                                  no_upgrade, o::not_get, o::bad_http_version, o::missing_host};
+  // With plain_http every request without an Upgrade header is the application's, but an
+  // HTTP/1.1 one without Host (kind 7); kind 4 has an Upgrade header.
+  const std::array<o, 8> plain{o::upgrade, o::plain, o::plain, o::plain,
+                               no_upgrade, o::plain, o::plain, o::missing_host};
   r.outcome = outcomes[kind];
+  r.outcome_plain_http = plain[kind];
   return r;
 }
 

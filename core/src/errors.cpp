@@ -1,15 +1,17 @@
 // Error categories for wsx::errc and wsx::condition.
 //
-// Two std::error_category singletons: "wsx" names every errc, "wsx.condition" groups them. The
-// grouping lives in one function, conditions_of(), returning a bit set because a code may belong
-// to more than one condition (handshake_timeout is both a timeout and a failed handshake). The
-// error category's default_error_condition() reports the primary condition; the condition
-// category's equivalent() consults the whole set, so `ec == condition::handshake_failed` and
-// `ec == condition::timeout` both hold for handshake_timeout. eof_without_close belongs to no
-// condition: the transport ended, the peer broke no rule, no limit or deadline was involved.
-// Every switch lists each enumerator without a default so -Wswitch flags a forgotten new code.
+// Everything the core says about a code is one row of `codes`: its message, the conditions it
+// belongs to, the close code a connection failing for it sends (or reports, 1006), and the HTTP
+// status a server refuses an upgrade with. Rows are in enum order, so a code's row is found by
+// its value; static_asserts check the order and that every code up to the last has a row. The
+// conditions are a bit set because a code may belong to more than one (handshake_timeout is a
+// timeout and a failed handshake): the error category's default_error_condition() reports the
+// first of them in enum order, and the condition category's equivalent() consults the whole
+// set, so `ec == condition::handshake_failed` and `ec == condition::timeout` both hold for it.
 #include "wsx/errors.hpp"
 
+#include <array>
+#include <cstddef>
 #include <string>
 
 namespace wsx {
@@ -21,59 +23,122 @@ constexpr condition_set bit(condition c) noexcept {
   return condition_set{1} << static_cast<unsigned>(c);
 }
 
-// Every condition `e` is equivalent to; 0 for none.
-condition_set conditions_of(errc e) noexcept {
-  switch (e) {
-    case errc::invalid_state:
-    case errc::invalid_argument:
-    case errc::closed:
-      return bit(condition::local_misuse);
-    case errc::output_limit:
-      return bit(condition::resource_limit);
-    case errc::bad_request:
-    case errc::not_get:
-    case errc::bad_http_version:
-    case errc::missing_host:
-    case errc::missing_upgrade:
-    case errc::missing_connection_upgrade:
-    case errc::bad_version:
-    case errc::bad_key:
-    case errc::headers_too_large:
-    case errc::upgrade_rejected:
-    case errc::bad_status:
-    case errc::bad_response:
-    case errc::bad_accept:
-    case errc::bad_subprotocol:
-    case errc::bad_extension:
-      return bit(condition::handshake_failed);
-    case errc::protocol_error:
-    case errc::bad_opcode:
-    case errc::reserved_bits:
-    case errc::bad_masking:
-    case errc::fragmented_control:
-    case errc::control_too_large:
-    case errc::bad_continuation:
-    case errc::expected_continuation:
-    case errc::bad_length:
-    case errc::invalid_utf8:
-    case errc::bad_close_payload:
-    case errc::bad_close_code:
-      return bit(condition::protocol_violation);
-    case errc::frame_too_large:
-    case errc::message_too_large:
-    case errc::too_many_fragments:
-      return bit(condition::resource_limit);
-    case errc::handshake_timeout:
-      return bit(condition::timeout) | bit(condition::handshake_failed);
-    case errc::heartbeat_timeout:
-    case errc::idle_timeout:
-    case errc::write_timeout:
-    case errc::close_timeout:
-      return bit(condition::timeout);
-    case errc::eof_without_close:
-      return 0;
+struct code_row {
+  errc code;
+  condition_set conditions;  // every condition the code is equivalent to (none: no condition)
+  close_code close;
+  int http_status;  // 0: not a refused upgrade request
+  const char* message;
+};
+
+constexpr condition_set none = 0;
+constexpr condition_set misuse = bit(condition::local_misuse);
+constexpr condition_set limit = bit(condition::resource_limit);
+constexpr condition_set handshake = bit(condition::handshake_failed);
+constexpr condition_set protocol = bit(condition::protocol_violation);
+constexpr condition_set timeout = bit(condition::timeout);
+constexpr close_code abnormal = close_code::abnormal;
+constexpr close_code c1001 = close_code::going_away;
+constexpr close_code c1002 = close_code::protocol_error;
+constexpr close_code c1007 = close_code::invalid_payload;
+constexpr close_code c1009 = close_code::message_too_big;
+
+constexpr code_row codes[] = {
+    // Calls refused: nothing changed, no close frame is exchanged (RFC 6455 §7.1.5: 1006).
+    {errc::invalid_state, misuse, abnormal, 0,
+     "operation not allowed in the connection's current state (e.g. send after close)"},
+    {errc::invalid_argument, misuse, abnormal, 0,
+     "invalid argument (e.g. a close code not allowed on the wire, CR/LF in a header)"},
+    {errc::output_limit, limit, abnormal, 0,
+     "buffered output would exceed config::max_buffered_output; nothing was queued"},
+    {errc::closed, misuse, abnormal, 0,
+     "the connection has ended; the session can no longer be used"},
+    // Server handshake. RFC 6455 §4.4: a version mismatch is answered with 426 Upgrade Required;
+    // a request missing the upgrade headers is not an upgrade at all, and 426 tells the client so.
+    // RFC 6585 §5: 431 Request Header Fields Too Large.
+    {errc::bad_request, handshake, abnormal, 400, "malformed HTTP upgrade request"},
+    {errc::not_get, handshake, abnormal, 405, "upgrade request method is not GET"},
+    {errc::bad_http_version, handshake, abnormal, 400, "upgrade request is not HTTP/1.1 or later"},
+    {errc::missing_host, handshake, abnormal, 400, "Host header missing"},
+    {errc::missing_upgrade, handshake, abnormal, 426,
+     "Upgrade: websocket header missing (a proxy may have dropped it)"},
+    {errc::missing_connection_upgrade, handshake, abnormal, 426,
+     "Connection header lacks the \"upgrade\" token (a proxy may have dropped it)"},
+    {errc::bad_version, handshake, abnormal, 426, "Sec-WebSocket-Version is not 13"},
+    {errc::bad_key, handshake, abnormal, 400,
+     "Sec-WebSocket-Key missing or not the base64 encoding of 16 bytes"},
+    {errc::upgrade_with_body, handshake, abnormal, 400,
+     "upgrade request has a body (Content-Length or Transfer-Encoding)"},
+    {errc::headers_too_large, handshake, abnormal, 431,
+     "HTTP head exceeds config::max_header_bytes"},
+    {errc::upgrade_rejected, handshake, abnormal, 0, "the application rejected the upgrade"},
+    // Client handshake: the server's response was refused.
+    {errc::bad_status, handshake, abnormal, 0,
+     "server answered the upgrade with a status other than 101"},
+    {errc::bad_response, handshake, abnormal, 0, "malformed HTTP upgrade response"},
+    {errc::bad_accept, handshake, abnormal, 0,
+     "Sec-WebSocket-Accept missing or does not match the key sent"},
+    {errc::bad_subprotocol, handshake, abnormal, 0,
+     "server chose a subprotocol the client did not offer"},
+    {errc::bad_extension, handshake, abnormal, 0,
+     "server chose an extension the client did not offer"},
+    // Frames. RFC 6455 §7.4.1: 1002 for a protocol error; §8.1: 1007 for invalid UTF-8.
+    {errc::protocol_error, protocol, c1002, 0, "WebSocket protocol violation"},
+    {errc::bad_opcode, protocol, c1002, 0, "frame uses a reserved opcode"},
+    {errc::reserved_bits, protocol, c1002, 0, "frame sets RSV bits without a negotiated extension"},
+    {errc::bad_masking, protocol, c1002, 0,
+     "frame masking is wrong for its direction (clients must mask, servers must not)"},
+    {errc::fragmented_control, protocol, c1002, 0, "control frame is fragmented (FIN not set)"},
+    {errc::control_too_large, protocol, c1002, 0, "control frame payload exceeds 125 bytes"},
+    {errc::bad_continuation, protocol, c1002, 0,
+     "continuation frame without a message in progress"},
+    {errc::expected_continuation, protocol, c1002, 0,
+     "new data frame while a fragmented message is in progress"},
+    {errc::bad_length, protocol, c1002, 0, "64-bit frame length has the most significant bit set"},
+    {errc::invalid_utf8, protocol, c1007, 0, "text message or close reason is not valid UTF-8"},
+    {errc::bad_close_payload, protocol, c1002, 0, "close frame payload is 1 byte long"},
+    {errc::bad_close_code, protocol, c1002, 0,
+     "close frame carries a code not allowed on the wire"},
+    // RFC 6455 §7.4.1: 1009 for a message too big to process.
+    {errc::frame_too_large, limit, c1009, 0, "frame payload exceeds config::max_frame_payload"},
+    {errc::message_too_large, limit, c1009, 0, "message exceeds config::max_message_size"},
+    {errc::too_many_fragments, limit, c1009, 0,
+     "message has more fragments than config::max_fragments_per_message"},
+    // Deadlines. handshake_timeout is both a timeout and a failed handshake; the idle timeout
+    // closes with 1001 "going away" (RFC 6455 §7.4.1), as a server dropping an idle client does.
+    {errc::handshake_timeout, timeout | handshake, abnormal, 0,
+     "opening handshake did not finish within config::handshake_timeout"},
+    {errc::heartbeat_timeout, timeout, abnormal, 0,
+     "no pong or other data within config::pong_timeout after a ping"},
+    {errc::idle_timeout, timeout, c1001, 0, "no frame received within config::idle_timeout"},
+    {errc::write_timeout, timeout, abnormal, 0,
+     "buffered output not consumed within config::write_timeout (peer not reading)"},
+    {errc::close_timeout, timeout, abnormal, 0,
+     "closing handshake did not finish within config::close_timeout"},
+    // The transport ended: the peer broke no rule, no limit or deadline was involved.
+    {errc::eof_without_close, none, abnormal, 0,
+     "connection ended (EOF or reset) before the closing handshake"},
+};
+
+constexpr bool rows_in_enum_order() noexcept {
+  for (std::size_t i = 0; i < std::size(codes); ++i) {
+    if (static_cast<std::size_t>(codes[i].code) != i + 1) return false;
   }
-  return 0;
+  return true;
+}
+static_assert(rows_in_enum_order(), "one row per errc, in enum order, from 1");
+static_assert(std::size(codes) == static_cast<std::size_t>(errc::eof_without_close),
+              "every errc up to the last one (eof_without_close) has a row");
+
+// The row of `e`; nullptr for a value that is no errc.
+constexpr const code_row* row(errc e) noexcept {
+  const auto v = static_cast<std::size_t>(e);
+  return v >= 1 && v <= std::size(codes) ? &codes[v - 1] : nullptr;
+}
+
+condition_set conditions_of(errc e) noexcept {
+  const code_row* r = row(e);
+  return r ? r->conditions : none;
 }
 
 // The one condition default_error_condition() reports; for a code in several, the first of them
@@ -85,92 +150,6 @@ int primary_condition(errc e) noexcept {
     if ((set & bit(static_cast<condition>(c))) != 0) return c;
   }
   return 0;
-}
-
-const char* describe(errc e) noexcept {
-  switch (e) {
-    case errc::invalid_state:
-      return "operation not allowed in the connection's current state (e.g. send after close)";
-    case errc::invalid_argument:
-      return "invalid argument (e.g. a close code not allowed on the wire, CR/LF in a header)";
-    case errc::output_limit:
-      return "buffered output would exceed config::max_buffered_output; nothing was queued";
-    case errc::closed:
-      return "the connection has ended; the session can no longer be used";
-    case errc::bad_request:
-      return "malformed HTTP upgrade request";
-    case errc::not_get:
-      return "upgrade request method is not GET";
-    case errc::bad_http_version:
-      return "upgrade request is not HTTP/1.1 or later";
-    case errc::missing_host:
-      return "Host header missing";
-    case errc::missing_upgrade:
-      return "Upgrade: websocket header missing (a proxy may have dropped it)";
-    case errc::missing_connection_upgrade:
-      return "Connection header lacks the \"upgrade\" token (a proxy may have dropped it)";
-    case errc::bad_version:
-      return "Sec-WebSocket-Version is not 13";
-    case errc::bad_key:
-      return "Sec-WebSocket-Key missing or not the base64 encoding of 16 bytes";
-    case errc::headers_too_large:
-      return "HTTP head exceeds config::max_header_bytes";
-    case errc::upgrade_rejected:
-      return "the application rejected the upgrade";
-    case errc::bad_status:
-      return "server answered the upgrade with a status other than 101";
-    case errc::bad_response:
-      return "malformed HTTP upgrade response";
-    case errc::bad_accept:
-      return "Sec-WebSocket-Accept missing or does not match the key sent";
-    case errc::bad_subprotocol:
-      return "server chose a subprotocol the client did not offer";
-    case errc::bad_extension:
-      return "server chose an extension the client did not offer";
-    case errc::protocol_error:
-      return "WebSocket protocol violation";
-    case errc::bad_opcode:
-      return "frame uses a reserved opcode";
-    case errc::reserved_bits:
-      return "frame sets RSV bits without a negotiated extension";
-    case errc::bad_masking:
-      return "frame masking is wrong for its direction (clients must mask, servers must not)";
-    case errc::fragmented_control:
-      return "control frame is fragmented (FIN not set)";
-    case errc::control_too_large:
-      return "control frame payload exceeds 125 bytes";
-    case errc::bad_continuation:
-      return "continuation frame without a message in progress";
-    case errc::expected_continuation:
-      return "new data frame while a fragmented message is in progress";
-    case errc::bad_length:
-      return "64-bit frame length has the most significant bit set";
-    case errc::invalid_utf8:
-      return "text message or close reason is not valid UTF-8";
-    case errc::bad_close_payload:
-      return "close frame payload is 1 byte long";
-    case errc::bad_close_code:
-      return "close frame carries a code not allowed on the wire";
-    case errc::frame_too_large:
-      return "frame payload exceeds config::max_frame_payload";
-    case errc::message_too_large:
-      return "message exceeds config::max_message_size";
-    case errc::too_many_fragments:
-      return "message has more fragments than config::max_fragments_per_message";
-    case errc::handshake_timeout:
-      return "opening handshake did not finish within config::handshake_timeout";
-    case errc::heartbeat_timeout:
-      return "no pong or other data within config::pong_timeout after a ping";
-    case errc::idle_timeout:
-      return "no frame received within config::idle_timeout";
-    case errc::write_timeout:
-      return "buffered output not consumed within config::write_timeout (peer not reading)";
-    case errc::close_timeout:
-      return "closing handshake did not finish within config::close_timeout";
-    case errc::eof_without_close:
-      return "connection ended (EOF or reset) before the closing handshake";
-  }
-  return "unknown wsx error";
 }
 
 const char* describe(condition c) noexcept {
@@ -192,7 +171,10 @@ const char* describe(condition c) noexcept {
 class error_category_impl final : public std::error_category {
  public:
   const char* name() const noexcept override { return "wsx"; }
-  std::string message(int ev) const override { return describe(static_cast<errc>(ev)); }
+  std::string message(int ev) const override {
+    const code_row* r = row(static_cast<errc>(ev));
+    return r ? r->message : "unknown wsx error";
+  }
   std::error_condition default_error_condition(int ev) const noexcept override {
     const int c = primary_condition(static_cast<errc>(ev));
     if (c == 0) return {ev, *this};
@@ -228,113 +210,13 @@ const std::error_category& condition_category() noexcept {
 }
 
 close_code to_close_code(errc e) noexcept {
-  switch (e) {
-    // RFC 6455 §7.4.1: 1002 for a protocol error.
-    case errc::protocol_error:
-    case errc::bad_opcode:
-    case errc::reserved_bits:
-    case errc::bad_masking:
-    case errc::fragmented_control:
-    case errc::control_too_large:
-    case errc::bad_continuation:
-    case errc::expected_continuation:
-    case errc::bad_length:
-    case errc::bad_close_payload:
-    case errc::bad_close_code:
-      return close_code::protocol_error;
-    // RFC 6455 §8.1: invalid UTF-8 in a text message fails the connection with 1007.
-    case errc::invalid_utf8:
-      return close_code::invalid_payload;
-    // RFC 6455 §7.4.1: 1009 for a message too big to process.
-    case errc::frame_too_large:
-    case errc::message_too_large:
-    case errc::too_many_fragments:
-      return close_code::message_too_big;
-    // RFC 6455 §7.4.1: 1001 "going away", as a server dropping an idle client does.
-    case errc::idle_timeout:
-      return close_code::going_away;
-    // No close frame is exchanged for these: RFC 6455 §7.1.5 reports 1006 (abnormal).
-    case errc::invalid_state:
-    case errc::invalid_argument:
-    case errc::output_limit:
-    case errc::closed:
-    case errc::bad_request:
-    case errc::not_get:
-    case errc::bad_http_version:
-    case errc::missing_host:
-    case errc::missing_upgrade:
-    case errc::missing_connection_upgrade:
-    case errc::bad_version:
-    case errc::bad_key:
-    case errc::headers_too_large:
-    case errc::upgrade_rejected:
-    case errc::bad_status:
-    case errc::bad_response:
-    case errc::bad_accept:
-    case errc::bad_subprotocol:
-    case errc::bad_extension:
-    case errc::handshake_timeout:
-    case errc::heartbeat_timeout:
-    case errc::write_timeout:
-    case errc::close_timeout:
-    case errc::eof_without_close:
-      return close_code::abnormal;
-  }
-  return close_code::abnormal;
+  const code_row* r = row(e);
+  return r ? r->close : abnormal;
 }
 
 int to_http_status(errc e) noexcept {
-  switch (e) {
-    case errc::bad_request:
-    case errc::bad_http_version:
-    case errc::missing_host:
-    case errc::bad_key:
-      return 400;
-    case errc::not_get:
-      return 405;
-    // RFC 6455 §4.4: a version mismatch is answered with 426 Upgrade Required; a request
-    // missing the upgrade headers is not an upgrade at all, and 426 tells the client so.
-    case errc::missing_upgrade:
-    case errc::missing_connection_upgrade:
-    case errc::bad_version:
-      return 426;
-    // RFC 6585 §5: Request Header Fields Too Large.
-    case errc::headers_too_large:
-      return 431;
-    case errc::invalid_state:
-    case errc::invalid_argument:
-    case errc::output_limit:
-    case errc::closed:
-    case errc::upgrade_rejected:
-    case errc::bad_status:
-    case errc::bad_response:
-    case errc::bad_accept:
-    case errc::bad_subprotocol:
-    case errc::bad_extension:
-    case errc::protocol_error:
-    case errc::bad_opcode:
-    case errc::reserved_bits:
-    case errc::bad_masking:
-    case errc::fragmented_control:
-    case errc::control_too_large:
-    case errc::bad_continuation:
-    case errc::expected_continuation:
-    case errc::bad_length:
-    case errc::invalid_utf8:
-    case errc::bad_close_payload:
-    case errc::bad_close_code:
-    case errc::frame_too_large:
-    case errc::message_too_large:
-    case errc::too_many_fragments:
-    case errc::handshake_timeout:
-    case errc::heartbeat_timeout:
-    case errc::idle_timeout:
-    case errc::write_timeout:
-    case errc::close_timeout:
-    case errc::eof_without_close:
-      return 0;
-  }
-  return 0;
+  const code_row* r = row(e);
+  return r ? r->http_status : 0;
 }
 
 }  // namespace wsx

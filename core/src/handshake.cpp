@@ -3,14 +3,15 @@
 // Server: check_upgrade_request() runs the §4.2.1 checks in a fixed order and, for the first one
 // that fails, returns the status, the extra headers the answer must carry and a one-line reason
 // naming the header and the usual fix (most often: a reverse proxy dropped Upgrade/Connection).
-// The builders write the 101 or the refusal; anything that reaches a header line has CR, LF and
-// NUL replaced so no input can inject headers. The application's own headers are checked first
-// (valid_answer_headers): RFC 9110 field syntax, and none that restates what the core writes, so
-// every answer stays one well-framed HTTP/1.1 message. Client: build_client_request() writes
-// the GET and check_upgrade_response() runs the §4.1 checks of the answer. Header lists are read
-// as comma-separated tokens across repeated headers (RFC 7230 §3.2.2, §7).
+// The builders write the 101 or the refusal through http_fields (no input can inject a header).
+// The application's own headers are checked first (valid_answer_headers), so every answer stays
+// one well-framed HTTP/1.1 message. Client: build_client_request() writes the GET and
+// check_upgrade_response() runs the §4.1 checks of the answer. opening_handshake drives these for
+// one connection: it feeds the parser and turns each finished head into an outcome (an event to
+// report, or a refusal to queue) that the connection applies; it changes no connection state.
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <optional>
@@ -19,9 +20,11 @@
 #include <string_view>
 #include <system_error>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "detail/handshake.hpp"
+#include "detail/http_fields.hpp"
 #include "detail/random.hpp"
 
 namespace wsx::detail {
@@ -32,93 +35,6 @@ constexpr std::string_view websocket_guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B1
 constexpr std::string_view proxy_hint =
     "if a reverse proxy sits in front, forward the Upgrade and Connection headers (nginx: "
     "proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection \"upgrade\")";
-
-char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
-bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-// All values of the headers named `name`, joined with ", " (RFC 7230 §3.2.2: repeated list
-// headers mean the same as one comma-separated list). nullopt when none is present.
-std::optional<std::string> joined(const std::vector<header_field>& headers, std::string_view name) {
-  std::optional<std::string> out;
-  for (const auto& h : headers) {
-    if (!ascii_iequals(h.name, name)) continue;
-    if (out) {
-      *out += ", ";
-      *out += h.value;
-    } else {
-      out = h.value;
-    }
-  }
-  return out;
-}
-
-// Splits a comma-separated list into trimmed, non-empty elements (RFC 7230 §7). With
-// `quotes`, commas inside quoted-strings (and their backslash escapes) do not split.
-std::vector<std::string> split_list(std::string_view list, bool quotes) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  bool in_quote = false;
-  for (std::size_t i = 0; i <= list.size(); ++i) {
-    if (i < list.size()) {
-      const char c = list[i];
-      if (quotes && in_quote && c == '\\') {
-        ++i;
-        continue;
-      }
-      if (quotes && c == '"') in_quote = !in_quote;
-      if (c != ',' || in_quote) continue;
-    }
-    const auto item = trim(list.substr(start, i - start));
-    if (!item.empty()) out.emplace_back(item);
-    start = i + 1;
-  }
-  return out;
-}
-
-bool has_token(const std::optional<std::string>& list, std::string_view token) {
-  if (!list) return false;
-  for (const auto& t : split_list(*list, false)) {
-    if (ascii_iequals(t, token)) return true;
-  }
-  return false;
-}
-
-// A peer-supplied value made safe to show in a one-line reason: short, printable ASCII.
-std::string printable(std::string_view v) {
-  constexpr std::size_t max_shown = 60;
-  std::string out;
-  for (std::size_t i = 0; i < v.size() && i < max_shown; ++i) {
-    const auto c = static_cast<unsigned char>(v[i]);
-    out += (c < 0x20 || c >= 0x7f) ? '?' : static_cast<char>(c);
-  }
-  if (v.size() > max_shown) out += "...";
-  return out;
-}
-
-std::string quoted(std::string_view v) { return "\"" + printable(v) + "\""; }
-
-// Replaces CR, LF and NUL so the text cannot end a header line early.
-std::string one_line(std::string_view s) {
-  std::string out{s};
-  for (char& c : out) {
-    if (c == '\r' || c == '\n' || c == '\0') c = ' ';
-  }
-  return out;
-}
-
-void append_header(std::string& out, std::string_view name, std::string_view value) {
-  out += one_line(name);
-  out += ": ";
-  out += one_line(value);
-  out += "\r\n";
-}
 
 int base64_value(char c) noexcept {
   if (c >= 'A' && c <= 'Z') return c - 'A';
@@ -162,14 +78,6 @@ std::string with_hint(std::string_view what, const std::optional<std::string>& g
 
 }  // namespace
 
-bool ascii_iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
-
 std::string accept_key(std::string_view client_key) {
   std::string input{client_key};
   input += websocket_guid;
@@ -187,12 +95,16 @@ std::string accept_key(std::string_view client_key) {
 std::optional<handshake_failure> check_upgrade_request(const http_head& head, upgrade_request& req,
                                                        std::string& client_key) {
   const auto& h = head.headers;
-  // RFC 6455 §4.1 item 2 / §4.2.1 item 1: "The method of the request MUST be GET".
+  // RFC 6455 §4.1 item 2 / §4.2.1 item 1: "The method of the request MUST be GET". A request
+  // with no Upgrade header did not ask for WebSocket: its 405 speaks of the resource (RFC 9110
+  // §15.5.6: with Allow).
   if (head.method != "GET") {
-    return refuse(
-        errc::not_get, 405,
-        "method " + printable(head.method) + " not allowed; a WebSocket upgrade must be GET",
-        {{"Allow", "GET"}});
+    const std::string method = "method " + printable(head.method) + " not allowed";
+    return refuse(errc::not_get, 405,
+                  head.header("Upgrade")
+                      ? method + "; a WebSocket upgrade must be GET"
+                      : method + " for " + printable(head.target) + "; it allows only GET",
+                  {{"Allow", "GET"}});
   }
   // §4.1 item 2: "the HTTP version MUST be at least 1.1".
   if (head.version_major < 1 || (head.version_major == 1 && head.version_minor < 1)) {
@@ -206,6 +118,12 @@ std::optional<handshake_failure> check_upgrade_request(const http_head& head, up
   const auto host = head.header("Host");
   if (!host || trim(*host).empty()) {
     return refuse(errc::missing_host, 400, "Host header missing; HTTP/1.1 requires it");
+  }
+  // RFC 6455 §4.1 item 2 asks for nothing but a head; a body would be read as frames (RFC 9112
+  // §6.3: Content-Length or Transfer-Encoding announce one).
+  if (const auto why = body_announced(h)) {
+    return refuse(errc::upgrade_with_body, 400,
+                  "an upgrade request must not have a body (" + *why + ")");
   }
   // §4.2.1 item 3: an |Upgrade| header field containing "websocket" (426: RFC 7231 §6.5.15).
   const auto upgrade = joined(h, "Upgrade");
@@ -263,54 +181,6 @@ handshake_failure parse_failure(errc ec, std::string_view detail) {
   return refuse(ec, 400, "malformed HTTP request: " + one_line(detail));
 }
 
-bool valid_answer_headers(answer_kind kind, std::span<const header_field> headers) noexcept {
-  // RFC 9110 §5.3: one field line per name unless the field is a list; the framing headers are
-  // the core's alone (RFC 9112 §6.1, §6.3: a second Content-Length, or Transfer-Encoding beside
-  // it, makes the message length ambiguous; RFC 9110 §8.6: none in a 1xx such as the 101).
-  constexpr std::string_view everywhere[] = {"Content-Length", "Transfer-Encoding", "Connection"};
-  // RFC 6455 §4.2.2 item 5: what the 101 states itself.
-  constexpr std::string_view upgrade[] = {"Upgrade", "Sec-WebSocket-Accept",
-                                          "Sec-WebSocket-Protocol"};
-  constexpr std::string_view refusal[] = {"Content-Type"};
-  // RFC 6455 §4.1 items 4-11: what the client's request states itself.
-  constexpr std::string_view request[] = {"Host",
-                                          "Upgrade",
-                                          "Sec-WebSocket-Key",
-                                          "Sec-WebSocket-Version",
-                                          "Sec-WebSocket-Protocol",
-                                          "Sec-WebSocket-Extensions",
-                                          "Origin"};
-  std::span<const std::string_view> own;
-  if (kind == answer_kind::upgrade) own = upgrade;
-  if (kind == answer_kind::refusal) own = refusal;
-  if (kind == answer_kind::request) own = request;
-  for (const auto& h : headers) {
-    if (!valid_header_name(h.name) || !valid_header_value(h.value)) return false;
-    for (const auto name : everywhere)
-      if (ascii_iequals(h.name, name)) return false;
-    for (const auto name : own)
-      if (ascii_iequals(h.name, name)) return false;
-  }
-  return true;
-}
-
-bool valid_request_target(std::string_view target) noexcept {
-  // RFC 9112 §3.2: origin-form; any space or control character would break the request line.
-  if (target.empty() || target[0] != '/') return false;
-  for (const char ch : target) {
-    const auto u = static_cast<unsigned char>(ch);
-    if (u <= 0x20 || u == 0x7f) return false;
-  }
-  return true;
-}
-
-bool valid_respond(int status, std::string_view body) noexcept {
-  // RFC 9110 §15.2: a 1xx is interim and never the answer (101 belongs to the upgrade).
-  if (status < 200 || status > 599) return false;
-  // RFC 9110 §15.3.5, §15.4.5: a 204 or 304 has no content.
-  return body.empty() || (status != 204 && status != 304);
-}
-
 std::string build_accept_response(std::string_view client_key, const accept_options& opts) {
   std::string out = "HTTP/1.1 101 Switching Protocols\r\n";
   // RFC 6455 §4.2.2 item 5.
@@ -323,65 +193,6 @@ std::string build_accept_response(std::string_view client_key, const accept_opti
   return out;
 }
 
-std::string build_reject_response(int status, std::string_view reason,
-                                  std::span<const header_field> extra) {
-  const std::string body = one_line(reason) + "\n";
-  std::string out = "HTTP/1.1 " + std::to_string(status) + " ";
-  out += status_phrase(status);
-  out += "\r\n";
-  append_header(out, "Content-Type", "text/plain; charset=utf-8");
-  append_header(out, "Content-Length", std::to_string(body.size()));
-  append_header(out, "Connection", "close");
-  for (const auto& f : extra) append_header(out, f.name, f.value);
-  out += "\r\n";
-  out += body;
-  return out;
-}
-
-std::string build_http_response(int status, std::span<const header_field> headers,
-                                std::string_view body) {
-  std::string out = "HTTP/1.1 " + std::to_string(status) + " ";
-  out += status_phrase(status);
-  out += "\r\n";
-  // RFC 9110 §8.6: no Content-Length in a 204; in a 304 it would have to be the length of the
-  // representation, which the core does not know. Neither has a body (§15.3.5, §15.4.5).
-  const bool no_content = status == 204 || status == 304;
-  if (!no_content) append_header(out, "Content-Length", std::to_string(body.size()));
-  append_header(out, "Connection", "close");
-  for (const auto& f : headers) append_header(out, f.name, f.value);
-  out += "\r\n";
-  if (!no_content) out += body;
-  return out;
-}
-
-std::string_view status_phrase(int status) noexcept {
-  struct entry {
-    int code;
-    std::string_view phrase;
-  };
-  // RFC 9110 §15 and RFC 6585 §5.
-  // clang-format off
-  static constexpr entry table[] = {
-      {101, "Switching Protocols"},   {200, "OK"},                 {204, "No Content"},
-      {304, "Not Modified"},          {400, "Bad Request"},        {401, "Unauthorized"},
-      {403, "Forbidden"},             {404, "Not Found"},          {405, "Method Not Allowed"},
-      {406, "Not Acceptable"},        {408, "Request Timeout"},    {409, "Conflict"},
-      {410, "Gone"},                  {413, "Content Too Large"},  {414, "URI Too Long"},
-      {426, "Upgrade Required"},      {429, "Too Many Requests"},
-      {431, "Request Header Fields Too Large"},                    {500, "Internal Server Error"},
-      {501, "Not Implemented"},       {502, "Bad Gateway"},        {503, "Service Unavailable"},
-      {504, "Gateway Timeout"},
-  };
-  // clang-format on
-  for (const auto& e : table) {
-    if (e.code == status) return e.phrase;
-  }
-  // Not in the table: the generic phrase of the status class.
-  if (status >= 400 && status < 500) return "Client Error";
-  if (status >= 500 && status < 600) return "Server Error";
-  return "Unknown";
-}
-
 // ---- client ------------------------------------------------------------------------------------
 
 std::string make_client_key() {
@@ -389,27 +200,6 @@ std::string make_client_key() {
   std::array<std::byte, 16> nonce{};
   if (!random_bytes(nonce)) return {};
   return base64(reinterpret_cast<const unsigned char*>(nonce.data()), nonce.size());
-}
-
-bool valid_header_name(std::string_view name) noexcept {
-  // RFC 7230 §3.2.6: token = 1*tchar.
-  constexpr std::string_view specials = "!#$%&'*+-.^_`|~";
-  if (name.empty()) return false;
-  for (const char c : name) {
-    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    if (!alnum && specials.find(c) == std::string_view::npos) return false;
-  }
-  return true;
-}
-
-bool valid_header_value(std::string_view value) noexcept {
-  // RFC 9110 §5.5: field-value = *( VCHAR / obs-text / SP / HTAB ); every other control
-  // character (CR, LF, NUL, 0x01-0x1F but HTAB, DEL) is refused.
-  for (const char c : value) {
-    const auto u = static_cast<unsigned char>(c);
-    if ((u < 0x20 && c != '\t') || u == 0x7f) return false;
-  }
-  return true;
 }
 
 std::string build_client_request(const client_options& opts, std::string_view client_key) {
@@ -459,6 +249,148 @@ std::error_code check_upgrade_response(const http_head& head, std::string_view c
   out.subprotocol = std::move(chosen);
   out.extensions.clear();
   out.headers = head.headers;
+  return {};
+}
+
+// ---- opening_handshake --------------------------------------------------------------------------
+
+opening_handshake::opening_handshake(http_parser::kind k, const config& cfg)
+    : parser_(k, cfg.max_header_bytes),
+      client_(k == http_parser::kind::response),
+      plain_http_(cfg.plain_http) {}
+
+opening_handshake::opening_handshake(const config& cfg)
+    : opening_handshake(http_parser::kind::request, cfg) {}
+
+opening_handshake::~opening_handshake() = default;
+
+std::error_code opening_handshake::start_client(const client_options& opts, const config& cfg,
+                                                std::unique_ptr<opening_handshake>& out,
+                                                std::string& request) {
+  if (opts.host.empty() || !valid_header_value(opts.host) || !valid_header_value(opts.origin) ||
+      !valid_request_target(opts.target))
+    return errc::invalid_argument;
+  for (const auto& p : opts.subprotocols)
+    if (p.empty() || !valid_header_name(p)) return errc::invalid_argument;
+  if (!valid_answer_headers(answer_kind::request, opts.extra_headers))
+    return errc::invalid_argument;
+  std::string key = make_client_key();
+  if (key.empty()) return errc::invalid_state;
+  auto hs =
+      std::unique_ptr<opening_handshake>(new opening_handshake(http_parser::kind::response, cfg));
+  hs->key_ = std::move(key);
+  hs->subprotocols_ = opts.subprotocols;  // RFC 6455 §4.1: the answer may pick one of these
+  request = build_client_request(opts, hs->key_);
+  out = std::move(hs);
+  return {};
+}
+
+handshake_outcome opening_handshake::feed(bytes_view in, std::size_t& used) {
+  std::size_t n = 0;
+  const auto st = parser_.feed(in, n);
+  used += n;
+  if (st == http_parser::status::need_more) return {};
+  return client_ ? read_response(st) : read_request(st);
+}
+
+handshake_outcome opening_handshake::read_request(http_parser::status st) {
+  const http_head& head = parser_.head();
+  // RFC 9110 §9.3.2: the answer to HEAD is the head of the answer GET would get, no content.
+  const bool head_only = st == http_parser::status::complete && head.method == "HEAD";
+  const auto refusal = [head_only](const handshake_failure& f) {
+    std::string response = build_reject_response(f.status, f.reason, f.headers);
+    if (head_only) drop_body(response);
+    return handshake_refusal{std::move(response), rejected{f.ec, f.status, f.reason, {}, {}}};
+  };
+  if (st == http_parser::status::error)
+    return refusal(parse_failure(parser_.error(), parser_.error_detail()));
+  // config::plain_http: a request with no Upgrade header at all (a page, a health check, an
+  // OPTIONS probe; any method, HTTP/1.0 too) is the application's, not a bad upgrade.
+  if (plain_http_ && !head.header("Upgrade")) {
+    // RFC 9112 §3.2: an HTTP/1.1 request without Host gets 400.
+    const auto host = head.header("Host");
+    if (head.version_major == 1 && head.version_minor >= 1 && (!host || trim(*host).empty()))
+      return refusal(refuse(errc::missing_host, 400, "Host header missing; HTTP/1.1 requires it"));
+    waiting_ = head_only ? waiting::page_head : waiting::page;
+    http_request r;
+    r.method = head.method;
+    r.target = head.target;
+    const auto q = r.target.find('?');
+    r.path = r.target.substr(0, q);
+    if (q != std::string::npos) r.query = r.target.substr(q + 1);
+    r.headers = head.headers;
+    return r;
+  }
+  upgrade_request req;
+  if (const auto failure = check_upgrade_request(head, req, key_)) return refusal(*failure);
+  subprotocols_ = req.subprotocols;
+  return req;
+}
+
+handshake_outcome opening_handshake::read_response(http_parser::status st) {
+  if (st == http_parser::status::error) {
+    const errc e = parser_.error();
+    return rejected{e, 0, make_error_code(e).message() + ": " + parser_.error_detail(), {}, {}};
+  }
+  http_head head = parser_.head();
+  opened ev;
+  client_options offered;
+  offered.subprotocols = subprotocols_;
+  if (const auto ec = check_upgrade_response(head, key_, offered, ev)) {
+    std::string reason = head.status != 101 ? "server answered " + std::to_string(head.status) +
+                                                  " " + head.reason_phrase
+                                            : ec.message();
+    return rejected{ec, head.status, std::move(reason), std::move(head.headers),
+                    std::move(head.body)};
+  }
+  return ev;
+}
+
+handshake_outcome opening_handshake::at_eof() {
+  if (parser_.finish() == http_parser::status::complete)
+    return read_response(http_parser::status::complete);
+  http_head head = parser_.head();
+  if (head.status != 0) {  // a head arrived, its body was cut short: report it
+    return rejected{errc::bad_status, head.status,
+                    "server answered " + std::to_string(head.status) + " " + head.reason_phrase +
+                        " (body cut short)",
+                    std::move(head.headers), std::move(head.body)};
+  }
+  return rejected{errc::eof_without_close,
+                  0,
+                  "connection closed before the server's handshake response",
+                  {},
+                  {}};
+}
+
+std::error_code opening_handshake::accept(const accept_options& opts, std::string& response) const {
+  if (waiting_ != waiting::upgrade) return errc::invalid_state;
+  if (!opts.subprotocol.empty() && std::find(subprotocols_.begin(), subprotocols_.end(),
+                                             opts.subprotocol) == subprotocols_.end())
+    return errc::invalid_argument;
+  if (!valid_answer_headers(answer_kind::upgrade, opts.extra_headers))
+    return errc::invalid_argument;
+  response = build_accept_response(key_, opts);
+  return {};
+}
+
+std::error_code opening_handshake::reject(int status, std::string_view reason,
+                                          std::span<const header_field> extra,
+                                          std::string& response) const {
+  if (status < 400 || status > 599 || !valid_answer_headers(answer_kind::refusal, extra))
+    return errc::invalid_argument;
+  response = build_reject_response(status, reason, extra);
+  if (waiting_ == waiting::page_head) drop_body(response);
+  return {};
+}
+
+std::error_code opening_handshake::respond(int status, std::span<const header_field> headers,
+                                           std::string_view body, std::string& response) const {
+  if (waiting_ == waiting::upgrade) return errc::invalid_state;
+  if (!valid_respond(status, body) || !valid_answer_headers(answer_kind::plain, headers))
+    return errc::invalid_argument;
+  response = build_http_response(status, headers, body);
+  if (waiting_ == waiting::page_head) drop_body(response);
   return {};
 }
 

@@ -113,6 +113,20 @@ void output_queue::recycle(block&& b) noexcept {
   if (!b.ext && b.capacity == block_size) pool.give(std::move(b.data));  // else `b` frees it
 }
 
+output_queue::mark output_queue::tail_mark() const noexcept {
+  return {blocks_.size(), blocks_.empty() ? 0 : blocks_.back().end, size_};
+}
+
+void output_queue::truncate(const mark& m) noexcept {
+  assert(m.blocks <= blocks_.size() && m.size <= size_);
+  while (blocks_.size() > m.blocks) {
+    recycle(std::move(blocks_.back()));
+    blocks_.pop_back();
+  }
+  if (!blocks_.empty()) blocks_.back().end = m.tail_end;
+  size_ = m.size;
+}
+
 std::span<const bytes_view> output_queue::pending() const {
   ranges_.clear();
   for (const block& b : blocks_) {

@@ -8,7 +8,8 @@
 // never answers costs the client a 503, not a stuck socket.
 //
 // The plain HTTP side serves the page embedded at build time (index_html.hpp is generated from
-// index.html by embed.py), so the binary runs from anywhere.
+// index.html by embed.py), so the binary runs from anywhere, and /metrics for a Prometheus
+// scrape (open like /healthz: put it behind the proxy's access rules in production).
 #include "gate.hpp"
 
 #include <utility>
@@ -39,8 +40,9 @@ std::int64_t unix_seconds() {
   return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
 }
 
-gate::gate(std::string secret, worker_pool& workers)
-    : secret_(std::move(secret)), workers_(workers) {}
+gate::gate(std::string secret, worker_pool& workers, const wsx::stats& counters,
+           const wsx::connection_table& table)
+    : secret_(std::move(secret)), workers_(workers), counters_(counters), table_(table) {}
 
 gate::verdict gate::check(std::string_view token) const {
   verdict v;
@@ -94,6 +96,13 @@ wsx::http_response gate::http(const wsx::http_request& req) const {
             std::string(assets::index_html)};
   }
   if (req.path == "/healthz") return text_response(200, "ok\n");
+  if (req.path == "/metrics") {
+    wsx::stats_snapshot snap = counters_.snapshot();
+    snap.users = table_.user_count();
+    return {200,
+            {{"Content-Type", wsx::prometheus_content_type}, {"Cache-Control", "no-store"}},
+            wsx::to_prometheus(snap)};
+  }
   if (req.path == "/api/whoami") {
     // One HMAC over a short string: cheap enough to run on the loop, unlike the upgrade check
     // above which stands in for slow work.

@@ -1,7 +1,7 @@
 // The chat's front door: which WebSocket upgrades are let in (a JWT in ?token=, checked on a
 // worker thread) and the plain HTTP pages (the chat page, a health check, a token check for
-// the page's login form). Transport-independent: its members fit wsx's upgrade_hook and
-// http_handler, which every transport's server takes.
+// the page's login form, the server's counters for Prometheus). Transport-independent: its
+// members fit wsx's upgrade_hook and http_handler, which every transport's server takes.
 #pragma once
 
 #include <chrono>
@@ -9,7 +9,9 @@
 #include <string>
 #include <string_view>
 
-#include "wsx/common/pump.hpp"
+#include "wsx/common/connection_table.hpp"
+#include "wsx/common/handlers.hpp"
+#include "wsx/common/stats.hpp"
 
 #include "worker_pool.hpp"
 
@@ -18,8 +20,10 @@ namespace chat {
 class gate {
  public:
   // Tokens are HS256 JWTs signed with `secret`; `workers` run the checks. `workers` must outlive
-  // the gate and every upgrade it deferred.
-  gate(std::string secret, worker_pool& workers);
+  // the gate and every upgrade it deferred; `counters` and `table` (the server's, for /metrics)
+  // must outlive the gate.
+  gate(std::string secret, worker_pool& workers, const wsx::stats& counters,
+       const wsx::connection_table& table);
 
   // The upgrade hook. /ws with a token: deferred, and answered from a worker thread — 101 with
   // the token's "sub" as user id, or 401 with the verifier's reason ("token expired at …",
@@ -28,7 +32,8 @@ class gate {
   wsx::upgrade_decision upgrade(const wsx::upgrade_context& ctx);
 
   // The plain HTTP handler: GET / → the page, /healthz → "ok", /api/whoami?token=… → 200
-  // {"user":…,"exp":…} or 401 {"error":reason}, /ws without an upgrade → 426, else 404.
+  // {"user":…,"exp":…} or 401 {"error":reason}, /metrics → the counters in the Prometheus text
+  // format, /ws without an upgrade → 426, else 404.
   wsx::http_response http(const wsx::http_request& req) const;
 
   // A token for `user` valid for `ttl` from now (the demo's ready-made logins).
@@ -46,6 +51,8 @@ class gate {
 
   std::string secret_;
   worker_pool& workers_;
+  const wsx::stats& counters_;
+  const wsx::connection_table& table_;
 };
 
 // Seconds since the Unix epoch (JWT NumericDate).

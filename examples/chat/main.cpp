@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,7 @@
 #include "wsx/asio/server.hpp"
 
 #include "common/cli.hpp"
+#include "common/command_line.hpp"
 #include "gate.hpp"
 #include "room.hpp"
 #include "worker_pool.hpp"
@@ -39,24 +41,14 @@ struct options {
   unsigned ping_interval = 30;  // seconds; 0: no heartbeat
 };
 
-bool parse_options(int argc, char** argv, options& opt) {
-  for (int i = 1; i < argc; ++i) {
-    const examples::option_read shared = examples::read_server_option(argc, argv, i, opt.server);
-    if (shared == examples::option_read::bad) return false;
-    if (shared == examples::option_read::read) continue;
-    const std::string_view arg = argv[i];
-    if (i + 1 >= argc) return false;
-    if (arg == "--ping-interval") {
-      if (!examples::parse_number(argv[++i], opt.ping_interval)) return false;
-    } else if (arg == "--secret") {
-      opt.secret = argv[++i];
-      if (opt.secret.empty()) return false;
-    } else {
-      return false;
-    }
-  }
-  return true;
-}
+constexpr const char* usage =
+    "usage: chat [--host HOST] [--port PORT] [--threads N] [--secret S]\n"
+    "            [--ping-interval SECONDS]\n"
+    "  --host HOST               address to listen on (default 127.0.0.1)\n"
+    "  --port PORT               0-65535 (default 8080); 0 picks a free one\n"
+    "  --threads N               threads running the io_context (default 2)\n"
+    "  --secret S                HS256 key of the login tokens (default: random, per process)\n"
+    "  --ping-interval SECONDS   ping after this much silence (default 30; 0: never)";
 
 // 32 random bytes as hex, from OpenSSL's CSPRNG. Empty if it failed.
 std::string random_secret() {
@@ -88,12 +80,11 @@ wsx::config chat_config(unsigned ping_interval) {
 
 int main(int argc, char** argv) {
   options opt;
-  if (!parse_options(argc, argv, opt)) {
-    std::fprintf(stderr,
-                 "usage: chat [--host HOST] [--port PORT] [--threads N] [--secret S]\n"
-                 "            [--ping-interval SECONDS]\n");
-    return 2;
-  }
+  examples::command_line cli("chat", usage);
+  examples::add_server_options(cli, opt.server);
+  cli.add_option("--secret", examples::read_text(opt.secret));
+  cli.add_option("--ping-interval", examples::read_count(opt.ping_interval, 0));
+  if (const std::optional<int> status = cli.parse(argc, argv)) return *status;
   ::signal(SIGPIPE, SIG_IGN);  // belt and braces: wsx sends with MSG_NOSIGNAL already
   const bool random_key = opt.secret.empty();
   if (random_key) opt.secret = random_secret();
@@ -107,7 +98,8 @@ int main(int argc, char** argv) {
   // joined at the end of main, before `gate` and `room` (which their jobs use) are destroyed.
   chat::worker_pool workers(2);
   auto table = std::make_shared<wsx::connection_table>();
-  chat::gate gate(opt.secret, workers);
+  auto counters = std::make_shared<wsx::stats>();
+  chat::gate gate(opt.secret, workers, *counters, *table);
   chat::room room(*table, workers);
 
   asio::io_context io(static_cast<int>(opt.server.threads));
@@ -117,6 +109,7 @@ int main(int argc, char** argv) {
   so.single_threaded = opt.server.threads == 1;
   so.config = chat_config(opt.ping_interval);
   so.table = table;
+  so.counters = counters;
   so.on_upgrade = [&gate](const wsx::upgrade_context& ctx) { return gate.upgrade(ctx); };
   so.on_http = [&gate](const wsx::http_request& req, std::string_view) { return gate.http(req); };
   so.handlers.on_open = [&room](const wsx::session_ptr& s, const wsx::opened&) { room.joined(s); };

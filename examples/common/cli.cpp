@@ -1,6 +1,6 @@
 // The Asio server examples' shared command line and process life.
 //
-// A server example parses its own options and hands the shared ones to read_server_option, builds
+// A server example adds the shared options to its command_line (add_server_options), builds
 // its wsx::asio::server, calls start_listening, then run_until_stopped: an asio::signal_set on
 // the io_context turns SIGINT/SIGTERM into a graceful stop, so the process exits 0 by running
 // out of work rather than by dying of the signal (scripts/conformance checks the status).
@@ -17,17 +17,10 @@
 
 namespace examples {
 
-option_read read_server_option(int argc, char** argv, int& i, server_options& opt) {
-  const std::string_view arg = argv[i];
-  if (arg != "--host" && arg != "--port" && arg != "--threads") return option_read::not_mine;
-  if (i + 1 >= argc) return option_read::bad;
-  const std::string_view value = argv[++i];
-  if (arg == "--host") {
-    opt.host = value;
-    return option_read::read;
-  }
-  if (arg == "--port") return parse_number(value, opt.port) ? option_read::read : option_read::bad;
-  return parse_number(value, opt.threads) && opt.threads > 0 ? option_read::read : option_read::bad;
+void add_server_options(command_line& cli, server_options& opt) {
+  cli.add_option("--host", read_text(opt.host));
+  cli.add_option("--port", read_port(opt.port));
+  cli.add_option("--threads", read_count(opt.threads, 1));
 }
 
 std::string host_text(const asio::ip::address& address) {

@@ -1,10 +1,10 @@
 // The command line and process life of the Asio server examples (asio_echo_server, chat): the
-// options every one of them takes (--host, --port, --threads), starting the server with the
-// "listening on" line scripts wait for, and running the io_context on N threads until
-// SIGINT/SIGTERM has stopped the server gracefully and the last connection is gone.
+// options every one of them takes (--host, --port, --threads, added to a command_line),
+// starting the server with the "listening on" line scripts wait for, and running the io_context
+// on N threads until SIGINT/SIGTERM has stopped the server gracefully and the last connection
+// is gone.
 #pragma once
 
-#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -16,14 +16,9 @@
 
 #include "wsx/asio/server.hpp"
 
-namespace examples {
+#include "command_line.hpp"
 
-// Parses all of `text` as a number of type T. False on anything else (sign, spaces, overflow).
-template <class T>
-bool parse_number(std::string_view text, T& out) {
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc{} && end == text.data() + text.size();
-}
+namespace examples {
 
 struct server_options {
   std::string host = "127.0.0.1";
@@ -31,14 +26,9 @@ struct server_options {
   unsigned threads = 1;
 };
 
-enum class option_read {
-  not_mine,  // argv[i] is none of the shared options: the caller looks at it
-  read,      // it was one, with a good value; `i` now points at that value
-  bad,       // it was one, but its value is missing or malformed: print the usage
-};
-
-// Reads argv[i] if it is `--host HOST`, `--port PORT` (0-65535) or `--threads N` (N > 0).
-option_read read_server_option(int argc, char** argv, int& i, server_options& opt);
+// Adds --host HOST, --port PORT (0-65535) and --threads N (N > 0), read into `opt`, which must
+// outlive `cli`'s parse().
+void add_server_options(command_line& cli, server_options& opt);
 
 // "127.0.0.1", or "[::1]" for an IPv6 address: the host part of a URL or a host:port pair.
 std::string host_text(const asio::ip::address& address);

@@ -4,33 +4,36 @@
 // at a time: it announces the case count on /getCaseCount, runs one case per /runCase
 // connection and writes its report when /updateReports is opened. The transport-specific part —
 // opening a connection and echoing until it is over — is the caller's connection_runner; this
-// file owns the command line, the sequence of targets and the exit status.
+// file owns the command line (on examples/common/command_line), the sequence of targets and the
+// exit status.
 #include "conformance_driver.hpp"
 
 #include <charconv>
 #include <cstdio>
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace examples {
 
-bool parse_driver_options(int argc, char** argv, driver_options& out) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--agent" && i + 1 < argc) {
-      out.agent = argv[++i];
-    } else if (arg == "--verbose") {
-      out.verbose = true;
-    } else if (out.url.empty() && !arg.starts_with("-")) {
-      out.url = arg;
-    } else {
-      return false;
-    }
-  }
-  return !out.url.empty() && !out.agent.empty();
-}
-
-void print_driver_usage(const char* program) {
-  std::fprintf(stderr, "usage: %s --agent NAME [--verbose] ws://HOST:PORT\n", program);
+std::optional<int> parse_driver_options(const char* program, int argc, char** argv,
+                                        driver_options& out, const value_reader& read_url) {
+  command_line cli(program, std::string("usage: ") + program +
+                                " --agent NAME [--verbose] ws://HOST:PORT[/PATH]\n"
+                                "  --agent NAME   the name the fuzzing server's report uses\n"
+                                "  --verbose      every event of every connection on stderr\n"
+                                "  URL            the fuzzing server");
+  cli.add_option("--agent", read_text(out.agent));
+  cli.add_switch("--verbose", out.verbose);
+  cli.add_positional("URL", [&](std::string_view url) {
+    std::string why = read_url(url);
+    if (why.empty()) out.url = std::string(url);
+    return why;
+  });
+  if (const std::optional<int> status = cli.parse(argc, argv)) return status;
+  if (out.agent.empty()) return cli.fail("--agent NAME is required");
+  if (out.url.empty()) return cli.fail("the fuzzing server's URL is required");
+  return std::nullopt;
 }
 
 int run_conformance_cases(const char* program, const std::string& agent,

@@ -6,9 +6,12 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "wsx/config.hpp"
+
+#include "command_line.hpp"
 
 namespace examples {
 
@@ -31,12 +34,12 @@ struct driver_options {
   std::string url;  // as given; each client checks the form it supports
 };
 
-// Fills `out` from argv. False on an unknown or repeated argument, a missing agent or URL; then
-// print_driver_usage() and exit 2.
-bool parse_driver_options(int argc, char** argv, driver_options& out);
-
-// Prints "usage: PROGRAM --agent NAME [--verbose] ws://HOST:PORT" to stderr.
-void print_driver_usage(const char* program);
+// Reads argv into `out` (examples/common/command_line.hpp): --help prints the usage on stdout;
+// an unknown option, a second URL, a URL that `read_url` refuses (it returns why: "is not a
+// ws:// URL"), a missing --agent or URL prints what is wrong on stderr. Returns
+// std::nullopt to go on, else the exit status to return (0 after --help, 2 otherwise).
+std::optional<int> parse_driver_options(const char* program, int argc, char** argv,
+                                        driver_options& out, const value_reader& read_url);
 
 // Runs one WebSocket connection to `target` (a path with query, appended to the server's URL)
 // until it is over, echoing every message with its own opcode; when `last_text` is set, stores

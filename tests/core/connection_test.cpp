@@ -1,14 +1,19 @@
 // The connection as a whole: handshake both ways, frames, close rules, ping/pong, deadlines with
 // a fake clock, limits, and client/server pairs pumped in memory.
+// RAND_set_rand_method() is how a test swaps OpenSSL's generator for one that fails.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <openssl/rand.h>
 #include <rapidcheck/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "detail/random.hpp"
 #include "support/event_log.hpp"
 #include "support/test_support.hpp"
 #include "wsx/connection.hpp"
@@ -499,6 +504,88 @@ TEST(connection, auto_fragmentation_splits_sends) {
   s.c.send_text("abcdefghij", s.t.now());
   EXPECT_EQ(drain_output(s.c, s.t.now()),
             server_frame(0x01, "abcd") + server_frame(0x00, "efgh") + server_frame(0x80, "ij"));
+}
+
+namespace {
+
+// OpenSSL's generator replaced, for the lifetime of this object, by one the test controls: a
+// fixed non-zero pattern while `works`, a failure once it is cleared. Mask keys are served from a
+// per-thread pool refilled by one draw per 64 keys, so drain_key_pool() empties the pool first:
+// after it, exactly 63 keys are left before the next draw.
+struct fake_random {
+  static inline bool works = true;
+  static inline int draws = 0;
+  static int bytes(unsigned char* buf, int n) {
+    ++draws;
+    if (!works) return 0;
+    std::memset(buf, 0x5A, static_cast<std::size_t>(n));
+    return 1;
+  }
+  static int status() { return works ? 1 : 0; }
+
+  const RAND_METHOD* saved = RAND_get_rand_method();
+  RAND_METHOD method{nullptr, &bytes, nullptr, nullptr, &bytes, &status};
+  fake_random() {
+    works = true;
+    draws = 0;
+    RAND_set_rand_method(&method);
+  }
+  ~fake_random() { RAND_set_rand_method(saved); }
+  fake_random(const fake_random&) = delete;
+  fake_random& operator=(const fake_random&) = delete;
+
+  void drain_key_pool() {
+    const int before = draws;
+    wsx::detail::mask_key key;
+    while (draws == before) ASSERT_TRUE(wsx::detail::next_mask_key(key));
+  }
+};
+
+}  // namespace
+
+TEST(connection, send_that_runs_out_of_mask_keys_midway_queues_nothing) {
+  wsx::config cfg;
+  cfg.auto_fragment_size = 10;
+  cfg.delivery = wsx::delivery::whole_messages;
+  pair p{cfg};
+  p.pump();
+  fake_random rng;
+  rng.drain_key_pool();  // 63 keys left
+  const auto now = p.t.now();
+  ASSERT_FALSE(p.client.send(wsx::opcode::text, wsx::as_bytes("first"), false, now));  // 62 left
+  const auto before = p.client.buffered_amount();
+  const std::string queued = wsx::test::str(p.client.pending_output()[0]);
+  fake_random::works = false;
+  // 100 fragments: the first 62 get a key, the 63rd does not.
+  EXPECT_EQ(
+      p.client.send(wsx::opcode::continuation, wsx::as_bytes(std::string(1000, 'x')), true, now),
+      wsx::errc::invalid_state);
+  EXPECT_EQ(p.client.buffered_amount(), before);
+  ASSERT_EQ(p.client.pending_output().size(), 1u);
+  EXPECT_EQ(wsx::test::str(p.client.pending_output()[0]), queued);
+  // The message is still open where it was: the next fragment continues it.
+  fake_random::works = true;
+  EXPECT_FALSE(p.client.send(wsx::opcode::continuation, wsx::as_bytes("-last"), true, now));
+  p.pump();
+  EXPECT_EQ(p.server_log.back(), "message text 'first-last'");
+}
+
+TEST(connection, close_without_a_mask_key_queues_nothing_and_stays_open) {
+  pair p;
+  p.pump();
+  fake_random rng;
+  rng.drain_key_pool();
+  wsx::detail::mask_key key;
+  for (int i = 0; i < 63; ++i) ASSERT_TRUE(wsx::detail::next_mask_key(key));  // the pool is dry
+  fake_random::works = false;
+  const auto now = p.t.now();
+  EXPECT_EQ(p.client.close(wsx::close_code::normal, "bye", now), wsx::errc::invalid_state);
+  EXPECT_EQ(p.client.buffered_amount(), 0u);
+  EXPECT_EQ(p.client.state(), wsx::connection_state::open);
+  fake_random::works = true;
+  EXPECT_FALSE(p.client.close(wsx::close_code::normal, "bye", now));
+  EXPECT_EQ(p.client.state(), wsx::connection_state::closing);
+  EXPECT_GT(p.client.buffered_amount(), 0u);
 }
 
 TEST(connection, pending_output_ranges_stay_valid_while_sending) {

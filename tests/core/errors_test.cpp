@@ -46,6 +46,7 @@ const std::vector<expectation>& table() {
       {errc::missing_connection_upgrade, {handshake_failed}, abn, 426},
       {errc::bad_version, {handshake_failed}, abn, 426},
       {errc::bad_key, {handshake_failed}, abn, 400},
+      {errc::upgrade_with_body, {handshake_failed}, abn, 400},
       {errc::headers_too_large, {handshake_failed}, abn, 431},
       {errc::upgrade_rejected, {handshake_failed}, abn, 0},
       {errc::bad_status, {handshake_failed}, abn, 0},

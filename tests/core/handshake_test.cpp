@@ -1,16 +1,20 @@
 // Tests for the opening handshake (RFC 6455 §4): the accept key, the server's checks of a request
 // (each refusal with its errc, status, headers and a distinctive piece of the reason), the bytes
-// both sides write, and the client's checks of the server's answer. Requests are parsed from
-// wire text with http_parser, so each test reads as a transcript.
+// both sides write, the client's checks of the server's answer, and opening_handshake, which
+// drives one connection's handshake and returns its outcome. Requests are parsed from wire text
+// with http_parser, so each test reads as a transcript.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "detail/handshake.hpp"
@@ -149,6 +153,18 @@ const refusal refusals[] = {
      "POST /chat HTTP/1.1\r\nHost: h\r\n\r\n",
      errc::not_get,
      405,
+     "method POST not allowed for /chat; it allows only GET",
+     {"Allow", "GET"}},
+    {"head",
+     "HEAD /healthz HTTP/1.0\r\n\r\n",
+     errc::not_get,
+     405,
+     "method HEAD not allowed for /healthz; it allows only GET",
+     {"Allow", "GET"}},
+    {"post_upgrade",
+     "POST /chat HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n",
+     errc::not_get,
+     405,
      "method POST not allowed; a WebSocket upgrade must be GET",
      {"Allow", "GET"}},
     {"post_checked_before_host", "PUT / HTTP/1.1\r\n\r\n", errc::not_get, 405, "method PUT", {}},
@@ -169,6 +185,28 @@ const refusal refusals[] = {
      errc::missing_host,
      400,
      "Host header missing",
+     {}},
+    {"content_length",
+     sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + key_line +
+                    "Sec-WebSocket-Version: 13\r\nContent-Length: 5\r\n") +
+         "hello",
+     errc::upgrade_with_body,
+     400,
+     "an upgrade request must not have a body (Content-Length: 5)",
+     {}},
+    {"chunked",
+     sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + key_line +
+                    "Sec-WebSocket-Version: 13\r\nTransfer-Encoding: chunked\r\n") +
+         "5\r\nhello\r\n0\r\n\r\n",
+     errc::upgrade_with_body,
+     400,
+     "an upgrade request must not have a body (Transfer-Encoding: chunked)",
+     {}},
+    {"body_checked_before_upgrade",
+     sample_request("Host: h\r\nTransfer-Encoding: gzip\r\n"),
+     errc::upgrade_with_body,
+     400,
+     "an upgrade request must not have a body (Transfer-Encoding: gzip)",
      {}},
     {"no_upgrade",
      sample_request("Host: h\r\nConnection: Upgrade\r\n"),
@@ -745,4 +783,350 @@ TEST(handshake, request_targets_are_origin_form_without_spaces_or_controls) {
     EXPECT_FALSE(valid_request_target(std::string("/a") + static_cast<char>(c))) << c;
   EXPECT_FALSE(valid_request_target("/a\x7f"));
   EXPECT_TRUE(valid_request_target("/caf\xc3\xa9"));  // bytes >= 0x80 pass (percent-encode them)
+}
+
+// ---- opening_handshake: driving one connection's handshake -------------------------------------
+
+namespace {
+
+// Feeds `wire` to `hs` one byte at a time, as a slow peer would; returns the first outcome that
+// is not monostate (or monostate if none came) and adds the bytes taken to `used`.
+handshake_outcome feed_bytewise(opening_handshake& hs, std::string_view wire, std::size_t& used) {
+  for (std::size_t i = used; i < wire.size(); ++i) {
+    auto out = hs.feed(wsx::as_bytes(wire.substr(i, 1)), used);
+    if (!std::holds_alternative<std::monostate>(out)) return out;
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST(handshake, opening_handshake_reports_a_request_and_leaves_the_frames_behind_it) {
+  const wsx::config cfg;
+  opening_handshake hs{cfg};
+  const std::string head = sample_request(
+      "Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+      "Sec-WebSocket-Protocol: chat\r\n");
+  const std::string wire = head + "\x81\x80";  // the first bytes of a frame
+  std::size_t used = 0;
+  auto out = hs.feed(wsx::as_bytes(wire.substr(0, 10)), used);
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(out));
+  EXPECT_EQ(used, 10u);
+  out = hs.feed(wsx::as_bytes(std::string_view(wire).substr(used)), used);
+  auto* req = std::get_if<wsx::upgrade_request>(&out);
+  ASSERT_TRUE(req);
+  EXPECT_EQ(req->subprotocols, (std::vector<std::string>{"chat"}));
+  EXPECT_EQ(used, head.size());  // the frame bytes are not the handshake's
+
+  std::string response;
+  EXPECT_EQ(hs.accept({"superchat", {}}, response), errc::invalid_argument);  // not offered
+  EXPECT_TRUE(response.empty());
+  EXPECT_EQ(hs.respond(200, {}, "page", response), errc::invalid_state);  // not a plain request
+  EXPECT_TRUE(response.empty());
+  EXPECT_FALSE(hs.accept({"chat", {}}, response));
+  EXPECT_THAT(response, StartsWith("HTTP/1.1 101 Switching Protocols\r\n"));
+  EXPECT_THAT(response, HasSubstr("Sec-WebSocket-Accept: " + std::string(rfc_accept) + "\r\n"));
+  EXPECT_THAT(response, HasSubstr("Sec-WebSocket-Protocol: chat\r\n"));
+}
+
+TEST(handshake, opening_handshake_refusal_carries_the_answer_and_the_report) {
+  const wsx::config cfg;
+  opening_handshake hs{cfg};
+  std::size_t used = 0;
+  auto out = feed_bytewise(
+      hs, sample_request("Host: h\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"), used);
+  auto* refusal = std::get_if<handshake_refusal>(&out);
+  ASSERT_TRUE(refusal);
+  EXPECT_THAT(refusal->response, StartsWith("HTTP/1.1 426 "));
+  EXPECT_THAT(refusal->response, HasSubstr("Upgrade: websocket\r\n"));
+  EXPECT_EQ(refusal->report.ec, errc::missing_upgrade);
+  EXPECT_EQ(refusal->report.status, 426);
+  EXPECT_THAT(refusal->report.reason, HasSubstr("Upgrade: websocket header missing"));
+}
+
+TEST(handshake, opening_handshake_reports_a_plain_request_when_configured) {
+  wsx::config cfg;
+  cfg.plain_http = true;
+  opening_handshake hs{cfg};
+  std::size_t used = 0;
+  auto out = feed_bytewise(hs, "GET /health?full HTTP/1.1\r\nHost: h\r\n\r\n", used);
+  auto* req = std::get_if<wsx::http_request>(&out);
+  ASSERT_TRUE(req);
+  EXPECT_EQ(req->path, "/health");
+  EXPECT_EQ(req->query, "full");
+  std::string response;
+  EXPECT_EQ(hs.accept({}, response), errc::invalid_state);  // a page request is not an upgrade
+  const std::vector<header_field> headers{{"Content-Type", "text/plain"}};
+  EXPECT_FALSE(hs.respond(200, headers, "ok", response));
+  EXPECT_THAT(response, StartsWith("HTTP/1.1 200 "));
+}
+
+TEST(handshake, opening_handshake_client_checks_its_options_and_the_answer) {
+  const wsx::config cfg;
+  std::unique_ptr<opening_handshake> hs;
+  std::string request;
+  EXPECT_EQ(opening_handshake::start_client({"", "/", "", {}, {}}, cfg, hs, request),
+            errc::invalid_argument);  // no host
+  EXPECT_FALSE(hs);
+  EXPECT_TRUE(request.empty());
+
+  ASSERT_FALSE(
+      opening_handshake::start_client({"example.com", "/ws", "", {"chat"}, {}}, cfg, hs, request));
+  ASSERT_TRUE(hs);
+  const auto sent = parse(http_parser::kind::request, request);
+  const auto key = sent.header("Sec-WebSocket-Key");
+  ASSERT_TRUE(key);
+  std::size_t used = 0;
+  // A subprotocol that was not offered fails the handshake (RFC 6455 §4.1 item 6).
+  auto out = feed_bytewise(*hs, build_accept_response(std::string(*key), {"superchat", {}}), used);
+  auto* refused = std::get_if<wsx::rejected>(&out);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->ec, errc::bad_subprotocol);
+  EXPECT_EQ(refused->status, 101);
+
+  ASSERT_FALSE(
+      opening_handshake::start_client({"example.com", "/ws", "", {"chat"}, {}}, cfg, hs, request));
+  const auto sent_again = parse(http_parser::kind::request, request);
+  const auto key2 = sent_again.header("Sec-WebSocket-Key");
+  ASSERT_TRUE(key2);
+  used = 0;
+  out = feed_bytewise(*hs, build_accept_response(std::string(*key2), {"chat", {}}), used);
+  auto* opened = std::get_if<wsx::opened>(&out);
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(opened->subprotocol, "chat");
+}
+
+TEST(handshake, opening_handshake_client_at_eof_reports_what_came) {
+  const wsx::config cfg;
+  std::unique_ptr<opening_handshake> hs;
+  std::string request;
+  ASSERT_FALSE(opening_handshake::start_client({"example.com", "/", "", {}, {}}, cfg, hs, request));
+  auto out = hs->at_eof();  // nothing at all
+  auto* r = std::get_if<wsx::rejected>(&out);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->ec, errc::eof_without_close);
+  EXPECT_EQ(r->status, 0);
+
+  ASSERT_FALSE(opening_handshake::start_client({"example.com", "/", "", {}, {}}, cfg, hs, request));
+  std::size_t used = 0;
+  // A refusal whose body runs to EOF is complete only then.
+  const std::string refusal = "HTTP/1.1 503 Service Unavailable\r\n\r\nbusy";
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(feed_bytewise(*hs, refusal, used)));
+  out = hs->at_eof();
+  r = std::get_if<wsx::rejected>(&out);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->ec, errc::bad_status);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(r->body, "busy");
+}
+
+// ---- opening_handshake: the HTTP edges ----------------------------------------------------------
+
+namespace {
+
+const std::string upgrade_lines =
+    "Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+
+std::string refusal_bytes(int status, std::string_view reason, std::string_view extra = {}) {
+  const std::string body = std::string(reason) + "\n";
+  return "HTTP/1.1 " + std::to_string(status) + " " + std::string(status_phrase(status)) +
+         "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\nConnection: close\r\n" + std::string(extra) + "\r\n" +
+         body;
+}
+
+// Feeds `wire` cut at `cuts` (ascending offsets), stopping at the first outcome.
+handshake_outcome feed_cut(opening_handshake& hs, std::string_view wire,
+                           std::vector<std::size_t> cuts, std::size_t& used) {
+  cuts.push_back(wire.size());
+  std::size_t from = 0;
+  for (const std::size_t to : cuts) {
+    if (to < from) continue;
+    std::size_t took = 0;
+    auto out = hs.feed(wsx::as_bytes(wire.substr(from, to - from)), took);
+    used += took;
+    if (!std::holds_alternative<std::monostate>(out)) return out;
+    from = to;
+  }
+  return {};
+}
+
+// A refusal's answer and report as one string, to compare outcomes; empty for anything else.
+std::string refusal_text(const handshake_outcome& out) {
+  const auto* r = std::get_if<handshake_refusal>(&out);
+  if (r == nullptr) return {};
+  return r->response + "|" + std::to_string(r->report.status) + "|" + r->report.reason + "|" +
+         std::to_string(r->report.ec.value());
+}
+
+}  // namespace
+
+TEST(handshake, upgrade_with_a_body_is_refused_and_the_body_is_not_taken) {
+  const wsx::config cfg;
+  const struct {
+    std::string head;
+    std::string body;
+    std::string reason;
+  } cases[] = {
+      {sample_request(upgrade_lines + "Content-Length: 5\r\n"), "hello",
+       "an upgrade request must not have a body (Content-Length: 5)"},
+      {sample_request(upgrade_lines + "Transfer-Encoding: chunked\r\n"), "5\r\nhello\r\n0\r\n\r\n",
+       "an upgrade request must not have a body (Transfer-Encoding: chunked)"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.head);
+    opening_handshake hs{cfg};
+    std::size_t used = 0;
+    const auto out = feed_bytewise(hs, c.head + c.body, used);
+    const auto* r = std::get_if<handshake_refusal>(&out);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->response, refusal_bytes(400, c.reason));
+    EXPECT_EQ(r->report.ec, errc::upgrade_with_body);
+    EXPECT_EQ(r->report.status, 400);
+    EXPECT_EQ(r->report.reason, c.reason);
+    EXPECT_EQ(used, c.head.size());  // the body was never taken as frames
+  }
+}
+
+TEST(handshake, upgrade_with_content_length_0_is_accepted) {
+  wsx::upgrade_request req;
+  std::string key;
+  EXPECT_EQ(check_upgrade_request(request(sample_request(upgrade_lines + "Content-Length: 0\r\n")),
+                                  req, key),
+            std::nullopt);
+}
+
+TEST(handshake, without_plain_http_a_head_request_gets_405_with_no_body) {
+  const wsx::config cfg;
+  opening_handshake hs{cfg};
+  std::size_t used = 0;
+  const auto out = feed_bytewise(hs, "HEAD /healthz HTTP/1.1\r\nHost: h\r\n\r\n", used);
+  const auto* r = std::get_if<handshake_refusal>(&out);
+  ASSERT_TRUE(r);
+  const std::string reason = "method HEAD not allowed for /healthz; it allows only GET";
+  std::string head_only = refusal_bytes(405, reason, "Allow: GET\r\n");
+  head_only.resize(head_only.size() - reason.size() - 1);  // RFC 9110 §9.3.2: no content
+  EXPECT_EQ(r->response, head_only);
+  EXPECT_EQ(r->report.ec, errc::not_get);
+  EXPECT_EQ(r->report.reason, reason);
+}
+
+TEST(handshake, plain_http_takes_every_method_and_http_1_0) {
+  wsx::config cfg;
+  cfg.plain_http = true;
+  const struct {
+    std::string wire;
+    std::string method;
+    std::string path;
+  } cases[] = {
+      {"GET /healthz HTTP/1.0\r\n\r\n", "GET", "/healthz"},
+      {"HEAD /healthz HTTP/1.1\r\nHost: h\r\n\r\n", "HEAD", "/healthz"},
+      {"OPTIONS / HTTP/1.0\r\n\r\n", "OPTIONS", "/"},
+      {"POST /form HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\na=b", "POST", "/form"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.wire);
+    opening_handshake hs{cfg};
+    std::size_t used = 0;
+    const auto out = feed_bytewise(hs, c.wire, used);
+    const auto* req = std::get_if<wsx::http_request>(&out);
+    ASSERT_TRUE(req);
+    EXPECT_EQ(req->method, c.method);
+    EXPECT_EQ(req->path, c.path);
+  }
+}
+
+TEST(handshake, plain_head_answers_carry_the_head_only) {
+  wsx::config cfg;
+  cfg.plain_http = true;
+  const std::vector<header_field> type{{"Content-Type", "text/plain"}};
+  opening_handshake hs{cfg};
+  std::size_t used = 0;
+  (void)feed_bytewise(hs, "HEAD /healthz HTTP/1.0\r\n\r\n", used);
+  std::string response;
+  ASSERT_FALSE(hs.respond(200, type, "ok\n", response));
+  EXPECT_EQ(response,
+            "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n"
+            "Content-Type: text/plain\r\n\r\n");
+  response.clear();
+  ASSERT_FALSE(hs.reject(405, "nope", {}, response));
+  EXPECT_EQ(response,
+            "HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            "Content-Length: 5\r\nConnection: close\r\n\r\n");
+
+  opening_handshake get{cfg};
+  used = 0;
+  (void)feed_bytewise(get, "GET /healthz HTTP/1.0\r\n\r\n", used);
+  ASSERT_FALSE(get.respond(200, type, "ok\n", response));
+  EXPECT_THAT(response, testing::EndsWith("\r\n\r\nok\n"));
+}
+
+TEST(handshake, plain_http_still_refuses_what_breaks_http_or_the_upgrade) {
+  wsx::config cfg;
+  cfg.plain_http = true;
+  const struct {
+    std::string wire;
+    errc ec;
+    int status;
+    std::string reason;
+  } cases[] = {
+      // RFC 9112 §3.2: HTTP/1.1 needs Host, plain or not.
+      {"GET / HTTP/1.1\r\n\r\n", errc::missing_host, 400,
+       "Host header missing; HTTP/1.1 requires it"},
+      // An Upgrade header makes it an upgrade: its faults are named as before.
+      {sample_request("Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Version: 13\r\n"),
+       errc::bad_key, 400,
+       "Sec-WebSocket-Key header missing; it must be base64 of 16 random bytes"},
+      {sample_request(upgrade_lines + "Content-Length: 5\r\n") + "hello", errc::upgrade_with_body,
+       400, "an upgrade request must not have a body (Content-Length: 5)"},
+      {"GET / HTTP/1.1\nHost: h\r\n\r\n", errc::bad_request, 400,
+       "malformed HTTP request: bare LF line ending in the request head; every line must end "
+       "with CRLF"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.wire);
+    opening_handshake hs{cfg};
+    std::size_t used = 0;
+    const auto out = feed_bytewise(hs, c.wire, used);
+    const auto* r = std::get_if<handshake_refusal>(&out);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->report.ec, c.ec);
+    EXPECT_EQ(r->report.status, c.status);
+    EXPECT_EQ(r->report.reason, c.reason);
+    EXPECT_EQ(r->response, refusal_bytes(c.status, c.reason));
+  }
+}
+
+RC_GTEST_PROP(handshake, edge_requests_have_the_same_outcome_under_any_chunking, ()) {
+  const std::vector<std::string> wires = {
+      sample_request(upgrade_lines + "Content-Length: 5\r\n") + "hello",
+      sample_request(upgrade_lines + "Transfer-Encoding: chunked\r\n") + "5\r\nhello\r\n0\r\n\r\n",
+      "GET /chat HTTP/1.1\r\nHost: h\nUpgrade: websocket\r\n\r\n",
+      "GET /chat HTTP/1.1\r\nHost: h\r\n\n",
+      "HEAD /healthz HTTP/1.0\r\n\r\n",
+      "OPTIONS / HTTP/1.0\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n",
+  };
+  const std::string wire = *rc::gen::elementOf(wires);
+  wsx::config cfg;
+  cfg.plain_http = *rc::gen::arbitrary<bool>();
+  std::vector<std::size_t> cuts = *rc::gen::container<std::vector<std::size_t>>(
+      rc::gen::inRange<std::size_t>(0, wire.size() + 1));
+  std::sort(cuts.begin(), cuts.end());
+
+  opening_handshake whole{cfg};
+  std::size_t whole_used = 0;
+  const auto a = whole.feed(wsx::as_bytes(wire), whole_used);
+  opening_handshake cut{cfg};
+  std::size_t cut_used = 0;
+  const auto b = feed_cut(cut, wire, cuts, cut_used);
+  RC_ASSERT(!std::holds_alternative<std::monostate>(a));
+  RC_ASSERT(a.index() == b.index());
+  RC_ASSERT(refusal_text(a) == refusal_text(b));
+  if (const auto* ra = std::get_if<wsx::http_request>(&a))
+    RC_ASSERT(ra->method == std::get<wsx::http_request>(b).method);
+  if (!std::holds_alternative<handshake_refusal>(a)) RC_ASSERT(whole_used == cut_used);
 }

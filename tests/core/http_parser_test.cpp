@@ -200,6 +200,38 @@ TEST(http_parser, eof_before_end_of_head_is_an_error) {
   EXPECT_THAT(o.detail, HasSubstr("closed before the end of the head"));
 }
 
+// ---- line endings ------------------------------------------------------------------------------
+
+constexpr std::string_view bare_lf_detail =
+    "bare LF line ending in the request head; every line must end with CRLF";
+
+TEST(http_parser, bare_lf_anywhere_in_a_request_head_is_refused) {
+  // RFC 9112 §2.2 allows taking a bare LF as a line end; wsx refuses it on every line.
+  const std::string_view heads[] = {
+      "GET / HTTP/1.1\nHost: a\r\n\r\n",          // request line
+      "GET / HTTP/1.1\r\nHost: a\nX: y\r\n\r\n",  // a header line
+      "GET / HTTP/1.1\r\nHost: a\r\n\n",          // the empty line
+      "GET / HTTP/1.1\nHost: a\n\n",              // all of them
+  };
+  for (const auto head : heads) {
+    SCOPED_TRACE(std::string(head));
+    for (const auto& o : {parse_whole(kind::request, head), parse_bytewise(kind::request, head)}) {
+      EXPECT_EQ(o.st, status::error);
+      EXPECT_EQ(o.error, errc::bad_request);
+      EXPECT_EQ(o.detail, bare_lf_detail);
+    }
+  }
+}
+
+TEST(http_parser, lf_bytes_after_the_head_are_frames_not_line_ends) {
+  const std::string head = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+  for (const auto& o :
+       {parse_whole(kind::request, head + "\n\n"), parse_bytewise(kind::request, head + "\n\n")}) {
+    EXPECT_EQ(o.st, status::complete);
+    EXPECT_EQ(o.rest, "\n\n");
+  }
+}
+
 // ---- the head limit ---------------------------------------------------------------------------
 
 TEST(http_parser, head_exactly_at_limit_is_accepted) {
@@ -427,6 +459,28 @@ RC_GTEST_PROP(http_parser, request_chunking_is_invariant, ()) {
   RC_ASSERT(same_headers(whole.head.headers, sent));
   check_same(whole, parse_cut(kind::request, 16 * 1024, wire, random_cuts(wire.size())));
   check_same(whole, parse_bytewise(kind::request, wire));
+}
+
+RC_GTEST_PROP(http_parser, bare_lf_refusal_is_the_same_under_any_chunking, ()) {
+  std::vector<header_field> sent;
+  std::string head = random_request(sent);
+  // Drop the CR of one line end of the head (request line, a header line or the empty line).
+  std::vector<std::size_t> ends;
+  for (std::size_t i = head.find("\r\n"); i != std::string::npos; i = head.find("\r\n", i + 2))
+    ends.push_back(i);
+  head.erase(*rc::gen::elementOf(ends), 1);
+  const std::string wire = head + *rc::gen::arbitrary<std::string>();
+
+  const auto whole = parse_whole(kind::request, wire);
+  RC_ASSERT(whole.st == status::error);
+  RC_ASSERT(whole.error == errc::bad_request);
+  RC_ASSERT(whole.detail == bare_lf_detail);
+  for (const auto& o : {parse_cut(kind::request, 16 * 1024, wire, random_cuts(wire.size())),
+                        parse_bytewise(kind::request, wire)}) {
+    RC_ASSERT(o.st == whole.st);
+    RC_ASSERT(o.error == whole.error);
+    RC_ASSERT(o.detail == whole.detail);
+  }
 }
 
 RC_GTEST_PROP(http_parser, request_limit_is_exact_under_any_chunking, ()) {

@@ -469,6 +469,51 @@ TEST(output_queue, shrink_to_fit_keeps_queued_bytes) {
   EXPECT_TRUE(holds_pattern(q.pending(), 2 * block));
 }
 
+TEST(output_queue, truncate_takes_back_what_was_appended_since_the_mark) {
+  output_queue q;
+  writer w;
+  w.reserve_and_fill(q, 100);
+  q.consume(40);  // the mark works on a partly consumed tail block too
+  const std::vector<bytes_view> before(q.pending().begin(), q.pending().end());
+  const auto size = q.size();
+  const auto mark = q.tail_mark();
+  const std::size_t resume = w.next;
+  // The tail's rest, a new standard block, an oversized block and a shared one.
+  w.copy_in(q, block - 100 + 7);
+  w.reserve_and_fill(q, 3 * block);
+  static const std::byte shared[4] = {};
+  q.append_shared(bytes_view(shared, sizeof shared), nullptr);
+  w.copy_in(q, 10);
+  EXPECT_GT(q.pending().size(), before.size());
+  q.truncate(mark);
+  EXPECT_EQ(q.size(), size);
+  const std::vector<bytes_view> after(q.pending().begin(), q.pending().end());
+  ASSERT_EQ(after.size(), before.size());
+  EXPECT_EQ(after[0].data(), before[0].data());
+  EXPECT_EQ(after[0].size(), before[0].size());
+  EXPECT_TRUE(holds_pattern(q.pending(), 40));
+  // Appending goes on from the mark as if nothing had been appended after it.
+  w.next = resume;
+  w.copy_in(q, 50);
+  ASSERT_EQ(q.pending().size(), 1u);
+  EXPECT_EQ(q.size(), size + 50);
+  EXPECT_TRUE(holds_pattern(q.pending(), 40));
+}
+
+TEST(output_queue, truncate_to_an_empty_mark_empties_the_queue) {
+  output_queue q;
+  writer w;
+  const auto mark = q.tail_mark();
+  w.reserve_and_fill(q, 2 * block + 1);
+  w.copy_in(q, 5);
+  q.truncate(mark);
+  EXPECT_TRUE(q.empty());
+  EXPECT_TRUE(q.pending().empty());
+  const auto again = q.tail_mark();
+  q.truncate(again);  // nothing appended since: a no-op
+  EXPECT_TRUE(q.empty());
+}
+
 // ---- model test ------------------------------------------------------------------------------
 
 rc::Gen<std::size_t> append_size() {

@@ -3,16 +3,17 @@
 
 Checks: the startup output (listening line, demo URLs with tokens); GET / (the embedded page),
 /healthz and /api/whoami; upgrades refused with the verifier's reason (no token, bad signature,
-expired, alg none, a user id the chat does not allow, wrong path); presence on join and leave;
-room messages to everyone; direct messages to every device of the target and to the sender's
-other devices but not back to the sending one; errors for an offline target, bad JSON, binary
-and unknown types; the room history for a late joiner; and a graceful stop on SIGTERM (close
-1001 to every client, exit 0).
+expired, alg none, a user id the chat does not allow, wrong path), and /metrics (Prometheus
+text) counting those refusals; presence on join and leave; room messages to everyone; direct
+messages to every device of the target and to the sender's other devices but not back to the
+sending one; errors for an offline target, bad JSON, binary and unknown types; the room history
+for a late joiner; and a graceful stop on SIGTERM (close 1001 to every client, exit 0).
 
 usage: chat_protocol_test.py CHAT
 """
 import asyncio
 import json
+import re
 import sys
 import time
 import urllib.parse
@@ -208,6 +209,21 @@ def main():
         status, _, body = u.http_get(port, "/api/whoami?token=" + forged)
         u.check(status == 401 and "signature" in json.loads(body)["error"],
                 f"whoami(forged) → {status} {body}")
+
+        # Every refusal above came from the chat's hook: five 401, a 403 and a 404, all 4xx.
+        status, headers, body = u.http_get(port, "/metrics")
+        u.check(status == 200 and headers["content-type"].startswith("text/plain; version=0.0.4"),
+                f"GET /metrics: {status} {headers.get('content-type')}")
+        sample = re.compile(r'^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [0-9]+$')
+        bad = [l for l in body.splitlines()
+               if not (l.startswith("# HELP wsx_") or l.startswith("# TYPE wsx_") or sample.match(l))]
+        u.check(not bad, f"/metrics lines outside the format: {bad[:3]}")
+        want = ('wsx_handshakes_rejected_total{source="application",reason="upgrade_rejected",'
+                'status="4xx"} 7')
+        counted = [l for l in body.splitlines() if l.startswith("wsx_handshakes_rejected") and
+                   not l.endswith(" 0")]
+        u.check(counted == [want], f"/metrics counts the 7 refusals: {counted}")
+        u.check("wsx_handshakes_accepted_total 0" in body.splitlines(), "/metrics: none accepted")
 
         async def run():
             left = await conversation(websockets, port, tokens)

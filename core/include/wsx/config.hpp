@@ -25,9 +25,9 @@ struct config {
   std::size_t max_buffered_output = 64 * 1024 * 1024;
 
   // ---- plain HTTP ----------------------------------------------------------------------------
-  // Server: when true, a GET without any Upgrade header (a browser asking for a page, a health
-  // check) is reported as an http_request event for connection::respond(), instead of being
-  // answered 426 by the core.
+  // Server: when true, a request without any Upgrade header (a browser asking for a page, a
+  // health check), of any method and HTTP/1.0 or 1.1, is reported as an http_request event for
+  // connection::respond(), instead of being answered 426 or 405 by the core.
   bool plain_http = false;
 
   // ---- delivery ------------------------------------------------------------------------------

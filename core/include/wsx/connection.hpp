@@ -133,8 +133,9 @@ class connection {
 
   // Answer an http_request (config::plain_http) with a final `status` (200-599), `headers` (name
   // the Content-Type yourself) and `body`; the core adds Content-Length (except for 204 and 304,
-  // which carry neither Content-Length nor body) and Connection: close. The connection then ends
-  // and the transport closes TCP once the output is written. errc::invalid_state when no
+  // which carry neither Content-Length nor body) and Connection: close; to a HEAD request the
+  // answer stops after the head (RFC 9110 §9.3.2), keeping that Content-Length. The connection
+  // then ends and the transport closes TCP once the output is written. errc::invalid_state when no
   // http_request is waiting; errc::invalid_argument, with nothing queued and the request still
   // waiting, for a status outside 200-599 (1xx are interim, never an answer), a non-empty body
   // with 204 or 304, or a header that breaks the rules above.
@@ -144,10 +145,12 @@ class connection {
   // ---- sending -----------------------------------------------------------------------------
   // Queue a data frame (op text/binary to start a message, continuation to go on with it; fin
   // ends the message). Text payloads are not validated: sending valid UTF-8 is the caller's job.
-  // errc::invalid_state: not open, close already sent, or the fragmentation sequence is wrong
-  // (continuation without a start, new message while one is unfinished); errc::invalid_argument:
-  // op is a control opcode; errc::output_limit: buffered_amount() would pass
-  // config::max_buffered_output (nothing queued: slow down). Nothing is queued on error.
+  // errc::invalid_state: not open, close already sent, the fragmentation sequence is wrong
+  // (continuation without a start, new message while one is unfinished), or (client) the random
+  // generator failed to give a mask key; errc::invalid_argument: op is a control opcode;
+  // errc::output_limit: buffered_amount() would pass config::max_buffered_output (nothing
+  // queued: slow down). Nothing is queued on error, not even the fragments auto_fragment_size
+  // cut before the one that failed.
   std::error_code send(opcode op, bytes_view payload, bool fin, time_point now);
   // Convenience: one whole message.
   std::error_code send_text(std::string_view text, time_point now) {
@@ -168,7 +171,8 @@ class connection {
   // Start the closing handshake. `code` must be valid on the wire (1000-1003, 1007-1014,
   // 3000-4999) and `reason` at most 123 bytes of UTF-8, else errc::invalid_argument.
   // errc::invalid_state after a close was already sent or before the connection is open
-  // (use reject() to refuse an upgrade). Starts the close deadline.
+  // (use reject() to refuse an upgrade), or (client) when the random generator failed to give a
+  // mask key: then nothing is queued and the connection stays open. Starts the close deadline.
   std::error_code close(close_code code, std::string_view reason, time_point now);
 
   // ---- output ------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ enum class errc {
   missing_connection_upgrade,  // 426: no "upgrade" token in Connection
   bad_version,          // 426: Sec-WebSocket-Version is not 13
   bad_key,              // 400: Sec-WebSocket-Key missing or not base64 of 16 bytes
+  upgrade_with_body,    // 400: Content-Length > 0 or Transfer-Encoding on an upgrade request
   headers_too_large,    // 431: request head exceeds config::max_header_bytes
   upgrade_rejected,     // the application called reject() (status chosen by the application)
   // client handshake: the server's response was refused

@@ -29,8 +29,9 @@ struct upgrade_request {
   std::optional<std::string_view> header(std::string_view name) const noexcept;
 };
 
-// Server only, with config::plain_http: a GET that is not a WebSocket upgrade. Answer with
-// connection::respond() (or reject()). Fields as in upgrade_request; no subprotocols/extensions.
+// Server only, with config::plain_http: a request with no Upgrade header (any method). Answer
+// with connection::respond() (or reject()); to a HEAD request they send the head only. Fields as
+// in upgrade_request; no subprotocols/extensions. A body the request has is not read.
 struct http_request : upgrade_request {};
 
 // The opening handshake finished: data may flow.

@@ -1,5 +1,6 @@
 // The HTTP/1.1 upgrade (RFC 6455 §4): parsing heads with llhttp, the server's checks of a
-// request, the client's checks of a response, and building both sides' messages.
+// request, the client's checks of a response, building both sides' messages, and
+// opening_handshake, which drives all of that for one connection and tells it what happened.
 #pragma once
 
 #include <cstddef>
@@ -10,8 +11,11 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <variant>
 #include <vector>
 
+#include "detail/http_fields.hpp"
+#include "wsx/config.hpp"
 #include "wsx/connection.hpp"
 #include "wsx/errors.hpp"
 #include "wsx/events.hpp"
@@ -71,9 +75,6 @@ class http_parser {
   std::string error_detail_;
 };
 
-// ASCII case-insensitive equality, as HTTP compares header names and tokens.
-bool ascii_iequals(std::string_view a, std::string_view b) noexcept;
-
 // RFC 6455 §4.2.2: base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")).
 std::string accept_key(std::string_view client_key);
 
@@ -88,56 +89,24 @@ struct handshake_failure {
   std::vector<header_field> headers;
 };
 
-// RFC 6455 §4.2.1 checks, in this order: method GET (405), HTTP/1.1 or later (400), Host (400),
-// Upgrade contains token "websocket" (426), Connection contains token "upgrade" (426),
-// Sec-WebSocket-Version is 13 (426), Sec-WebSocket-Key is base64 of 16 bytes (400). Token
-// comparisons are case-insensitive and read comma-separated lists (and repeated headers).
-// On success fills `req` and `client_key` and returns nullopt.
+// RFC 6455 §4.2.1 checks, in this order: method GET (405; its reason speaks of WebSocket only
+// when the request has an Upgrade header), HTTP/1.1 or later (400), Host (400), no body, i.e.
+// no Transfer-Encoding and no Content-Length but 0 (400), Upgrade contains token "websocket" (426),
+// Connection contains token "upgrade" (426), Sec-WebSocket-Version is 13 (426), Sec-WebSocket-Key
+// is base64 of 16 bytes (400). Token comparisons are case-insensitive and read comma-separated
+// lists (and repeated headers). On success fills `req` and `client_key` and returns nullopt.
 std::optional<handshake_failure> check_upgrade_request(const http_head& head, upgrade_request& req,
                                                        std::string& client_key);
 // The failure for a head the parser refused (errc::bad_request → 400, headers_too_large → 431).
 handshake_failure parse_failure(errc ec, std::string_view detail);
 
-// Which message the application's headers go into: accept() (101), reject(), respond(), or the
-// client's upgrade request (connect()).
-enum class answer_kind : std::uint8_t { upgrade, refusal, plain, request };
-// True when the application may add `headers` to that answer: every name a token, every value
-// valid (valid_header_value), and no name (case-insensitive) that the core writes itself or that
-// frames the message: Content-Length, Transfer-Encoding and Connection in every answer, plus
-// Upgrade, Sec-WebSocket-Accept and Sec-WebSocket-Protocol in a 101 (name the subprotocol in
-// accept_options) and Content-Type in a refusal; in a request, Host, Upgrade, Origin and the
-// Sec-WebSocket-Key/-Version/-Protocol/-Extensions headers (client_options names the ones the
-// application may choose; wsx offers no extension, so offering one by hand would break the
-// handshake).
-bool valid_answer_headers(answer_kind kind, std::span<const header_field> headers) noexcept;
-// True when `target` may be a request target: starts with '/', no space or control character.
-bool valid_request_target(std::string_view target) noexcept;
-// True when respond() may answer with `status` and `body`: a final status 200-599 (no 1xx, which
-// is interim), and no body with 204 or 304.
-bool valid_respond(int status, std::string_view body) noexcept;
-
 // "HTTP/1.1 101 Switching Protocols" with Upgrade, Connection, Sec-WebSocket-Accept, the
 // subprotocol if any, and opts.extra_headers.
 std::string build_accept_response(std::string_view client_key, const accept_options& opts);
-// "HTTP/1.1 <status> <phrase>" with Content-Type text/plain, Content-Length, Connection: close,
-// `extra` headers, and the body `reason` + "\n".
-std::string build_reject_response(int status, std::string_view reason,
-                                  std::span<const header_field> extra);
-// "HTTP/1.1 <status> <phrase>" with Content-Length, Connection: close, `headers` (the caller
-// names the Content-Type), and `body` as is. For plain HTTP answers (config::plain_http). A 204
-// or 304 gets neither Content-Length nor body (valid_respond() refuses a body for them).
-std::string build_http_response(int status, std::span<const header_field> headers,
-                                std::string_view body);
-// The standard reason phrase for `status` ("Bad Request", "Upgrade Required", ...).
-std::string_view status_phrase(int status) noexcept;
 
 // ---- client ------------------------------------------------------------------------------------
 // base64 of 16 fresh random bytes; empty if the random generator failed.
 std::string make_client_key();
-// True when a header name or value may be sent: names are RFC 9110 tokens, values hold no control
-// character but HTAB (RFC 9110 §5.5: VCHAR, obs-text, SP, HTAB), so no CR, LF, NUL or DEL.
-bool valid_header_name(std::string_view name) noexcept;
-bool valid_header_value(std::string_view value) noexcept;
 // "GET <target> HTTP/1.1" with Host, Upgrade, Connection, Sec-WebSocket-Key, -Version: 13,
 // Origin and Sec-WebSocket-Protocol when given, and opts.extra_headers.
 std::string build_client_request(const client_options& opts, std::string_view client_key);
@@ -147,5 +116,69 @@ std::string build_client_request(const client_options& opts, std::string_view cl
 // offered (errc::bad_extension). On success fills `out` (subprotocol, headers) and returns {}.
 std::error_code check_upgrade_response(const http_head& head, std::string_view client_key,
                                        const client_options& offered, opened& out);
+
+// ---- driving one connection's handshake ---------------------------------------------------------
+// A server's refusal of a request: the HTTP answer to queue, and what `rejected` reports.
+struct handshake_refusal {
+  std::string response;
+  rejected report;
+};
+// What the handshake found, for the connection to apply. monostate: nothing yet, feed more
+// input. A server reports upgrade_request or http_request (then waits for the application's
+// answer) or queues a refusal; a client reports opened or rejected.
+using handshake_outcome = std::variant<std::monostate, upgrade_request, http_request,
+                                       handshake_refusal, opened, rejected>;
+
+// One connection's opening handshake, from the first byte until the connection opens or fails:
+// the HTTP parser and what the answer is checked against (the key, the offers). The connection
+// owns it while connecting and drops it after.
+class opening_handshake {
+ public:
+  // A server reading the request.
+  explicit opening_handshake(const config& cfg);
+  // A client: checks `opts` as connection::connect() documents (errc::invalid_argument), draws a
+  // fresh key (errc::invalid_state if the random generator failed), and writes the request to
+  // `request`. On error `out` is left empty.
+  static std::error_code start_client(const client_options& opts, const config& cfg,
+                                      std::unique_ptr<opening_handshake>& out,
+                                      std::string& request);
+  ~opening_handshake();
+  opening_handshake(const opening_handshake&) = delete;
+  opening_handshake& operator=(const opening_handshake&) = delete;
+
+  // Reads the request (server) or the response (client) from the front of `in` and adds the
+  // bytes it took to `used`: what follows the head is frames. Once it returned anything but
+  // monostate, it is not called again.
+  handshake_outcome feed(bytes_view in, std::size_t& used);
+  // Client: TCP ended while the response was read. A response whose body runs to EOF is
+  // complete now; anything else is rejected (errc::bad_status with the head if one came, else
+  // errc::eof_without_close).
+  handshake_outcome at_eof();
+
+  // Server, once a request was reported: the application's answers, checked as connection's
+  // accept(), reject() and respond() document. Each writes the HTTP answer to `response`, or
+  // returns errc::invalid_state (the other kind of request is waiting) or errc::invalid_argument
+  // and writes nothing.
+  std::error_code accept(const accept_options& opts, std::string& response) const;
+  std::error_code reject(int status, std::string_view reason, std::span<const header_field> extra,
+                         std::string& response) const;
+  std::error_code respond(int status, std::span<const header_field> headers, std::string_view body,
+                          std::string& response) const;
+
+ private:
+  opening_handshake(http_parser::kind k, const config& cfg);
+  handshake_outcome read_request(http_parser::status st);
+  handshake_outcome read_response(http_parser::status st);
+
+  http_parser parser_;
+  std::string key_;                        // Sec-WebSocket-Key (ours or the client's)
+  std::vector<std::string> subprotocols_;  // offered: by the client (server) or by us (client)
+  bool client_;
+  bool plain_http_;  // config::plain_http
+  // Server: the request waiting for the application's answer. A page (plain HTTP) is answered by
+  // respond() or reject(); to a HEAD page request they send the head of the answer only.
+  enum class waiting : std::uint8_t { upgrade, page, page_head };
+  waiting waiting_ = waiting::upgrade;
+};
 
 }  // namespace wsx::detail

@@ -28,6 +28,17 @@ class output_queue {
   // for frames encoded once and sent on many connections (broadcast).
   void append_shared(bytes_view bytes, std::shared_ptr<const void> owner);
 
+  // The end of the queue as it is now, to take back what is appended after it (see truncate()).
+  struct mark {
+    std::size_t blocks = 0;    // blocks in the queue
+    std::size_t tail_end = 0;  // end of the last of them
+    std::size_t size = 0;
+  };
+  mark tail_mark() const noexcept;
+  // Takes back every byte appended since `m` was taken, so a call that fails halfway through
+  // queues nothing. No consume(), drop_all() or shrink_to_fit() may come in between.
+  void truncate(const mark& m) noexcept;
+
   // The queued bytes as ranges in order (at most max_ranges of them). Valid until the next
   // non-const call.
   std::span<const bytes_view> pending() const;

@@ -1,9 +1,10 @@
 // deadline_queue: the connection timers of one io_context. A timer expires once per arming, in
 // time order, never before its time; arming it later keeps the earlier time, arming it earlier
 // moves it up; a cancelled or destroyed timer never expires; a timer whose owner is already
-// going is skipped; an io_context destroyed with timers queued drops them; and any number of
-// threads may arm at once. Real time (Asio's clock): every check is "not before", "in order" or
-// "exactly once", never "within so many milliseconds".
+// going is skipped; cancelling the last timer leaves no wait in the io_context; an io_context
+// destroyed with timers queued drops them; and any number of threads may arm at once. Real time
+// (Asio's clock): every check is "not before", "in order" or "exactly once", never "within so
+// many milliseconds".
 #include "deadline_queue.hpp"
 
 #include <gtest/gtest.h>
@@ -135,6 +136,30 @@ TEST(deadline_queue, a_cancelled_or_destroyed_timer_never_expires) {
   io.run_for(10s);
   EXPECT_EQ(kept->expiries, 1);
   EXPECT_EQ(cancelled->expiries, 0);
+}
+
+TEST(deadline_queue, cancelling_the_last_timer_leaves_no_work_in_the_io_context) {
+  ::asio::io_context io;
+  deadline_queue& q = queue_of(io);
+  auto first = std::make_shared<test_timer>(q);
+  auto second = std::make_shared<test_timer>(q);
+  first->arm(clock::now() + 1h);
+  second->arm(clock::now() + 2h);
+  EXPECT_TRUE(q.waiting());
+  q.cancel(*first);
+  EXPECT_TRUE(q.waiting());  // for `second`
+  q.cancel(*second);
+  EXPECT_FALSE(q.waiting());
+  // Nothing else is pending, so run() returns (a wait left out would hold it for an hour).
+  io.run_for(10s);
+  EXPECT_TRUE(io.stopped());
+  EXPECT_EQ(first->expiries + second->expiries, 0);
+  // The queue works on afterwards.
+  io.restart();
+  first->arm(clock::now() + 1ms);
+  io.run_for(10s);
+  EXPECT_EQ(first->expiries, 1);
+  EXPECT_FALSE(q.waiting());
 }
 
 TEST(deadline_queue, a_timer_whose_owner_is_going_is_taken_out_without_expiring) {

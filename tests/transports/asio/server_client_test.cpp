@@ -302,6 +302,66 @@ TEST(asio_server, plain_http_goes_to_the_handler_or_gets_426) {
   stop_and_wait(plain);
 }
 
+TEST(asio_server, plain_http_answers_head_http_1_0_and_any_method_and_refuses_upgrade_bodies) {
+  io_threads threads(1);
+  std::mutex seen_mutex;
+  std::vector<std::string> seen;
+  wsx::asio::server_options with = echo_options();
+  with.on_http = [&](const wsx::http_request& req, std::string_view) {
+    {
+      std::lock_guard lock(seen_mutex);
+      seen.push_back(req.method + " " + req.path);
+    }
+    wsx::http_response r;
+    if (req.path == "/healthz") {
+      r.status = 200;
+      r.headers = {{"Content-Type", "text/plain"}};
+      r.body = "ok\n";
+    } else if (req.method == "OPTIONS") {
+      r.status = 204;
+      r.headers = {{"Allow", "GET, HEAD, OPTIONS"}};
+    }
+    return r;
+  };
+  wsx::asio::server srv(threads.io(), std::move(with));
+  ASSERT_FALSE(srv.start());
+  const auto exchange = [&](const std::string& wire) {
+    poll_example::unique_fd fd = wsx::test::connect_loopback(srv.local_endpoint().port());
+    EXPECT_TRUE(fd);
+    wsx::test::send_all(fd.get(), wire);
+    return wsx::test::read_until_closed(fd.get());
+  };
+
+  EXPECT_EQ(exchange("HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n"),
+            "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n"
+            "Content-Type: text/plain\r\n\r\n");
+  const std::string old = exchange("GET /healthz HTTP/1.0\r\n\r\n");
+  EXPECT_THAT(old, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(old, HasSubstr("\r\n\r\nok\n"));
+  const std::string options = exchange("OPTIONS / HTTP/1.0\r\n\r\n");
+  EXPECT_THAT(options, StartsWith("HTTP/1.1 204 No Content\r\n"));
+  EXPECT_THAT(options, HasSubstr("Allow: GET, HEAD, OPTIONS\r\n"));
+
+  const std::string reason = "an upgrade request must not have a body (Content-Length: 5)";
+  const std::string body_refused = exchange(
+      "GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+      "Content-Length: 5\r\n\r\nhello");
+  EXPECT_THAT(body_refused, StartsWith("HTTP/1.1 400 Bad Request\r\n"));
+  EXPECT_THAT(body_refused, HasSubstr("\r\n\r\n" + reason + "\n"));
+  EXPECT_THAT(body_refused, ::testing::Not(HasSubstr("Switching Protocols")));
+  ASSERT_TRUE(wait_until([&] {
+    return srv.counters()
+               .handshakes_rejected[static_cast<std::size_t>(wsx::errc::upgrade_with_body)]
+               .load() == 1u;
+  }));
+  {
+    std::lock_guard lock(seen_mutex);
+    EXPECT_EQ(seen, (std::vector<std::string>{"HEAD /healthz", "GET /healthz", "OPTIONS /"}));
+  }
+  stop_and_wait(srv);
+}
+
 TEST(asio_client, failures_before_the_upgrade_are_reported_once) {
   io_threads threads(1);
   // A port nobody listens on: take one, then close it.

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "wsx/common/pump.hpp"
+#include "pump.hpp"
 
 namespace {
 

@@ -14,7 +14,8 @@
 #include <asio/post.hpp>
 #include <asio/ssl/context.hpp>
 
-#include "connection.hpp"
+#include "tcp_connection.hpp"
+#include "tls_connection.hpp"
 #include "wsx/common/url.hpp"
 
 namespace wsx::asio {
@@ -86,8 +87,7 @@ session_ptr client::connect(std::string_view url) {
   }
 
   using detail::strand_type;
-  detail::connection_params<strand_type> p{
-      ::asio::make_strand(state_->io), state_->ctx, {}};
+  detail::connection_params<strand_type> p{::asio::make_strand(state_->io), state_->ctx, {}};
   p.remote = parsed ? parsed->authority : std::string(url);
   using socket_type = detail::io_types<strand_type>::socket;
   std::shared_ptr<detail::connection_entry> c;

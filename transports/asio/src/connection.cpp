@@ -6,7 +6,9 @@
 // received frame, and a deadline that moves later needs no new arming — the timer expires
 // early, finds the target in the future and is armed again from there. Only a deadline that
 // moves earlier re-arms at once. An expiry that finds nothing due does nothing, so stale ones
-// are harmless. After the closing handshake the same timer bounds the lingering close.
+// are harmless. After the closing handshake the same timer bounds the lingering close. When the
+// socket closes the entry leaves the queue at once (not at its time): the queue holds no work in
+// the io_context for a connection that is gone, so run() returns with the last one.
 #include "connection.hpp"
 
 #include <utility>
@@ -196,7 +198,9 @@ void connection<Executor>::close_now() {
   if (closed_) return;
   closed_ = true;
   lingering_ = false;
-  timer_target_.reset();  // an expiry still queued does nothing
+  timer_target_.reset();  // an expiry already taken from the queue does nothing
+  timer_armed_.reset();
+  deadlines_.cancel(*this);  // the last connection's entry must not keep the io_context running
   close_socket();
   report_finished();
 }

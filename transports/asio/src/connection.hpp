@@ -3,11 +3,11 @@
 //
 // `connection` is the part TCP and TLS share: it implements the transport_io calls that only
 // need the executor and the timer (set_timer, wake, on_loop_thread, close_now) and the lingering
-// close's deadline. tcp_connection and tls_connection add reading, writing and closing their
-// kind of socket. Every handler holds a shared_ptr to the connection, so it lives exactly as
-// long as some operation is outstanding (or a session handle has it locked for a moment). The
-// connection's timer is an entry of the io_context's deadline_queue, which holds no reference:
-// an expiry locks the connection's weak reference for as long as it runs.
+// close's deadline. tcp_connection (tcp_connection.hpp) and tls_connection (tls_connection.hpp)
+// add reading, writing and closing their kind of socket. Every handler holds a shared_ptr to the
+// connection, so it lives exactly as long as some operation is outstanding (or a session handle has
+// it locked for a moment). The connection's timer is an entry of the io_context's deadline_queue,
+// which holds no reference: an expiry locks the connection's weak reference for as long as it runs.
 //
 // The three are templates over the executor everything of one connection runs on:
 // - strand_type, a strand of its own (the default; any number of threads may run the
@@ -40,8 +40,7 @@
 #include <asio/strand.hpp>
 
 #include "deadline_queue.hpp"
-#include "read_lease.hpp"
-#include "wsx/common/pump.hpp"
+#include "pump.hpp"
 
 namespace wsx::asio::detail {
 
@@ -199,102 +198,6 @@ class connection : public connection_entry,
   bool lingering_ = false;  // begin_linger() ran
   // Holds only a reference to *this until start_server()/start_client() starts it.
   pump pump_;
-};
-
-// Plain TCP. Reads: an idle connection waits for readability, then read_some() into the
-// thread's buffer; a busy one keeps an asynchronous read posted into a leased buffer
-// (read_lease.hpp). Writes are a non-blocking gather write of every pending range, and only
-// when the socket is full do they wait for writability. No buffer of the core is ever lent to
-// Asio across a handler, so the core may drop its output (a write deadline) at any moment.
-template <class Executor>
-class tcp_connection final : public connection<Executor> {
-  using base = connection<Executor>;
-  using base::begin_linger, base::close_now, base::closed_, base::connect_socket, base::executor_,
-      base::lingering_, base::pump_, base::self;
-
- public:
-  using typename base::socket_type;
-
-  tcp_connection(socket_type socket, const connection_params<Executor>& p);
-
-  write_result write(const output_view& out) override;
-  void resume_reading() override;
-  void close_gracefully() override;
-  void release_idle_buffers() override;
-
- private:
-  void begin_server() override;
-  void begin_client(client_target target) override;
-  void close_socket() noexcept override;
-  // Common to both roles once the socket is connected: options, then the read loop.
-  bool prepare_socket();
-  void wait_readable();
-  void on_readable(const std::error_code& ec);
-  void on_leased_read(const std::error_code& ec, std::size_t n);
-  void take_rest_of_batch();
-  // Hands the pump the last bytes of a read batch, then waits for more (unless the pump says
-  // stop). `in_lease`: they came from a leased read that did not fill the lease.
-  void end_of_batch(std::span<std::byte> in, bool in_lease);
-  // Continues reading (or draining, when lingering) from a post, after the handlers queued on
-  // this thread.
-  void read_later();
-  // The wait or read failed (the peer's FIN, a reset): the end of the peer's stream.
-  void on_read_failed();
-  void read_input();
-  void drain_lingering();
-  // One non-blocking write of `out`'s ranges; bytes taken, or 0 with `ec` set.
-  std::size_t write_ranges(const output_view& out, std::error_code& ec);
-
-  socket_type socket_;
-  read_lease lease_;              // while the connection is busy
-  bool read_waiting_ = false;     // an async_wait(read), a leased read or a posted continuation
-  bool leased_read_out_ = false;  // that pending operation is a read into lease_
-  bool return_lease_ = false;     // cancelled the leased read to give the lease back
-  bool small_reads_ = false;      // the last batch of messages fitted in a lease: wait with one
-  bool write_waiting_ = false;    // an async_wait(write) is pending
-  bool in_read_input_ = false;    // read_input() is on the stack
-  bool read_eof_ = false;
-};
-
-// TLS: completion-based, as asio::ssl::stream requires. Reads go into the connection's own
-// buffer (the stream completes a read only after decrypting into it, so a thread-shared buffer
-// could be overwritten by another connection in between); writes copy up to one TLS record of
-// pending output into a staging buffer and async_write_some() it, consuming on completion.
-template <class Executor>
-class tls_connection final : public connection<Executor> {
-  using base = connection<Executor>;
-  using base::begin_linger, base::close_now, base::closed_, base::connect_socket, base::lingering_,
-      base::pump_, base::self;
-
- public:
-  using typename base::socket_type;
-
-  tls_connection(socket_type socket, std::shared_ptr<::asio::ssl::context> tls,
-                 const connection_params<Executor>& p);
-
-  write_result write(const output_view& out) override;
-  void resume_reading() override;
-  void close_gracefully() override;
-
- private:
-  static constexpr std::size_t record_size = 16 * 1024;  // TLS plaintext record limit
-
-  void begin_server() override;
-  void begin_client(client_target target) override;
-  void close_socket() noexcept override;
-  void on_handshake(const std::error_code& ec, const client_target* target);
-  void start_read();
-  void on_read(const std::error_code& ec, std::size_t n);
-  void on_written(const std::error_code& ec, std::size_t n);
-  std::string handshake_failure(const std::error_code& ec) const;
-
-  std::shared_ptr<::asio::ssl::context> tls_;  // the stream refers to it
-  typename io_types<Executor>::tls_stream stream_;
-  std::unique_ptr<std::byte[]> read_buffer_;  // record_size bytes once the handshake is done
-  std::vector<std::byte> staging_;            // the plaintext of the write in flight
-  bool reading_ = false;
-  bool writing_ = false;
-  bool shutting_down_ = false;
 };
 
 }  // namespace wsx::asio::detail

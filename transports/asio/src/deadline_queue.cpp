@@ -3,7 +3,9 @@
 // moves it up; arming it later does nothing (it expires at the earlier time). The Asio wait is
 // re-armed only when the front moves earlier than what it waits for; a wait that completes
 // takes every due entry, then waits for the new front. Waits that were superseded carry an old
-// generation and do nothing when they complete.
+// generation and do nothing when they complete. When the last entry is cancelled the wait is
+// cancelled too: an io_context whose connections are all gone has no work left and its run()
+// returns.
 #include "deadline_queue.hpp"
 
 #include <utility>
@@ -45,8 +47,27 @@ void deadline_queue::arm(timer& t, time_point at) {
 void deadline_queue::cancel(timer& t) noexcept {
   std::lock_guard lock(mutex_);
   if (t.index_ != timer::not_queued) remove(t.index_);
+  if (heap_.empty()) {
+    stop_waiting();
+    return;
+  }
   // The wait for a front that is gone stays out: it completes, finds nothing due and waits for
   // the new front.
+}
+
+void deadline_queue::stop_waiting() noexcept {
+  if (waiting_for_ == time_point::max()) return;
+  // A wait left out with nothing queued would keep io_context::run() from returning until it
+  // expired: a client's loop would outlive its last connection by that connection's last
+  // deadline.
+  waiting_for_ = time_point::max();
+  ++generation_;
+  wait_.cancel();  // its completion (operation_aborted) runs at once and does nothing
+}
+
+bool deadline_queue::waiting() const {
+  std::lock_guard lock(mutex_);
+  return waiting_for_ != time_point::max();
 }
 
 std::size_t deadline_queue::size() const {

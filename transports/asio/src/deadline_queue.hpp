@@ -68,15 +68,18 @@ class deadline_queue final : public ::asio::execution_context::service {
 
   // Makes `t` expire at `at`, or earlier when it is already queued for an earlier time.
   void arm(timer& t, time_point at);
-  // Takes `t` out of the queue; it does not expire. Harmless when it is not queued.
+  // Takes `t` out of the queue; it does not expire. Harmless when it is not queued. Taking out
+  // the last entry also ends the Asio wait, so that the queue keeps no work in the io_context.
   void cancel(timer& t) noexcept;
 
-  // Entries queued (tests).
+  // Entries queued, and whether an Asio wait is out (tests).
   std::size_t size() const;
+  bool waiting() const;
 
  private:
   void shutdown() override;
-  void wait_for_front();  // mutex_ held
+  void wait_for_front();         // mutex_ held
+  void stop_waiting() noexcept;  // mutex_ held; the queue is empty
   void on_wait(const std::error_code& ec, std::uint32_t generation);
   void place(std::size_t i, timer* t) noexcept;
   void sift_up(std::size_t i) noexcept;

@@ -22,7 +22,8 @@
 #include <asio/error.hpp>
 #include <asio/post.hpp>
 
-#include "connection.hpp"
+#include "tcp_connection.hpp"
+#include "tls_connection.hpp"
 
 namespace wsx::asio::detail {
 

@@ -17,6 +17,22 @@
 // returns the lease and goes back to async_wait. The lease is never returned while Asio may
 // still write into it.
 //
+// The read side is one state (read_state in connection.hpp), each outstanding operation its
+// own state, so that at most one is ever out:
+//   idle      -> waiting | leased    wait_readable(): a lease when small_reads_ (and one is free)
+//   waiting   -> reading             the socket is readable (on_readable)
+//   leased    -> reading             the leased read completed (on_leased_read)
+//   leased    -> returning           release_idle_buffers() cancelled it to give the lease back
+//   returning -> reading             its completion: the lease goes back, then a plain wait
+//   posted    -> reading             read_later()'s continuation runs
+//   reading   -> waiting | leased    drained (would_block), or the lease's first attempt is next
+//   reading   -> posted              a short batch, or 16 full buffers (read_later)
+//   reading   -> idle                the pump said stop (should_read); resume_reading() restarts
+//   reading   -> eof                 the peer's FIN or a failure; eof is never left
+// `reading` is a completion's work (read_turn): resume_reading() called from inside it by the
+// pump does nothing, as the turn asks should_read() again before it reads on. Lingering (the
+// base's lingering_) only changes what a turn does: discard instead of handing to the pump.
+//
 // Writing: write() is one non-blocking gather write (sendmsg with up to 64 ranges; send for a
 // single range) straight from the core's output queue; when the kernel takes less than
 // everything, async_wait(wait_write) is the one operation in flight, and its completion makes
@@ -34,7 +50,7 @@
 #include <asio/error.hpp>
 #include <asio/post.hpp>
 
-#include "connection.hpp"
+#include "tcp_connection.hpp"
 
 namespace wsx::asio::detail {
 namespace {
@@ -93,48 +109,63 @@ void tcp_connection<Executor>::close_socket() noexcept {
 // ---- reading ------------------------------------------------------------------------------------
 
 template <class Executor>
+template <class F>
+void tcp_connection<Executor>::read_turn(F&& work) {
+  if (read_ != read_state::eof) read_ = read_state::reading;  // eof stays: nothing is read again
+  const struct idle_unless_moved_on {
+    read_state& state;
+    ~idle_unless_moved_on() {
+      if (state == read_state::reading) state = read_state::idle;
+    }
+  } end{read_};
+  work();
+}
+
+template <class Executor>
 void tcp_connection<Executor>::wait_readable() {
-  if (read_waiting_ || closed_ || read_eof_) return;
-  read_waiting_ = true;
+  // Outstanding already (waiting, leased, returning, posted), or the stream is over.
+  if (closed_ || (read_ != read_state::idle && read_ != read_state::reading)) return;
   auto keep = std::static_pointer_cast<tcp_connection>(self());
   if (small_reads_ && !lingering_) {
     if (!lease_) lease_ = read_lease::acquire();
     if (lease_) {
-      leased_read_out_ = true;
+      read_ = read_state::leased;
       socket_.async_read_some(
           ::asio::buffer(lease_.data(), read_lease::size),
           [keep](const std::error_code& ec, std::size_t n) { keep->on_leased_read(ec, n); });
       return;
     }
   }
+  read_ = read_state::waiting;
   socket_.async_wait(socket_type::wait_read,
                      [keep](const std::error_code& ec) { keep->on_readable(ec); });
 }
 
 template <class Executor>
 void tcp_connection<Executor>::resume_reading() {
-  if (!in_read_input_) wait_readable();  // a running read loop carries on by itself
+  // Anything but idle: an operation is out, a running turn carries on by itself, or it is over.
+  if (read_ == read_state::idle) wait_readable();
 }
 
 template <class Executor>
 void tcp_connection<Executor>::release_idle_buffers() {
   small_reads_ = false;  // the next wait is a plain one
   if (!lease_) return;
-  if (!leased_read_out_) {
+  if (read_ != read_state::leased && read_ != read_state::returning) {
     lease_.reset();
     return;
   }
   // Asio owns the buffer until the read completes. Cancelling also ends a pending write wait,
   // so not while one is out (the pump shrinks only when nothing is being written).
-  if (write_waiting_ || return_lease_) return;
-  return_lease_ = true;
+  if (write_waiting_ || read_ == read_state::returning) return;
+  read_ = read_state::returning;
   std::error_code ignored;
   socket_.cancel(ignored);
 }
 
 template <class Executor>
 void tcp_connection<Executor>::on_read_failed() {
-  read_eof_ = true;
+  read_ = read_state::eof;
   if (lingering_) {
     close_now();
   } else {
@@ -144,36 +175,37 @@ void tcp_connection<Executor>::on_read_failed() {
 
 template <class Executor>
 void tcp_connection<Executor>::on_readable(const std::error_code& ec) {
-  read_waiting_ = false;
-  if (closed_) return;
-  if (ec) {
-    on_read_failed();
-  } else if (lingering_) {
-    drain_lingering();
-  } else {
-    read_input();
-  }
+  read_turn([&] {
+    if (closed_) return;
+    if (ec) {
+      on_read_failed();
+    } else if (lingering_) {
+      drain_lingering();
+    } else {
+      read_input();
+    }
+  });
 }
 
 template <class Executor>
 void tcp_connection<Executor>::on_leased_read(const std::error_code& ec, std::size_t n) {
-  read_waiting_ = false;
-  leased_read_out_ = false;
-  const bool returning = std::exchange(return_lease_, false);
-  if (closed_) {
-    lease_.reset();
-  } else if (returning && ec == ::asio::error::operation_aborted) {
-    lease_.reset();
-    wait_readable();  // quiet: back to waiting without a buffer
-  } else if (ec) {
-    on_read_failed();
-  } else if (lingering_) {
-    drain_lingering();  // what was read is discarded
-  } else if (n == read_lease::size) {
-    take_rest_of_batch();
-  } else {
-    end_of_batch(std::span<std::byte>(lease_.data(), n), true);
-  }
+  const bool returning = read_ == read_state::returning;
+  read_turn([&] {
+    if (closed_) {
+      lease_.reset();
+    } else if (returning && ec == ::asio::error::operation_aborted) {
+      lease_.reset();
+      wait_readable();  // quiet: back to waiting without a buffer
+    } else if (ec) {
+      on_read_failed();
+    } else if (lingering_) {
+      drain_lingering();  // what was read is discarded
+    } else if (n == read_lease::size) {
+      take_rest_of_batch();
+    } else {
+      end_of_batch(std::span<std::byte>(lease_.data(), n), true);
+    }
+  });
 }
 
 template <class Executor>
@@ -190,7 +222,7 @@ void tcp_connection<Executor>::take_rest_of_batch() {
   if (ec && !would_block(ec)) {  // the peer's FIN or a failure, right after its last bytes
     const time_point now = clock::now();
     pump_.on_input(buffer.first(read_lease::size), now);
-    read_eof_ = true;
+    read_ = read_state::eof;
     if (!closed_) pump_.on_eof(now);
   } else if (!ec && n == rest.size()) {
     pump_.on_input(buffer, clock::now());
@@ -215,28 +247,24 @@ void tcp_connection<Executor>::end_of_batch(std::span<std::byte> in, bool in_lea
 
 template <class Executor>
 void tcp_connection<Executor>::read_later() {
-  read_waiting_ = true;
+  read_ = read_state::posted;
   ::asio::post(executor_, [self = std::static_pointer_cast<tcp_connection>(self())] {
-    self->read_waiting_ = false;
-    if (self->closed_) return;
-    if (self->lingering_) {
-      self->drain_lingering();
-    } else if (self->small_reads_) {
-      self->wait_readable();  // the leased read's first attempt is the read
-    } else {
-      self->read_input();
-    }
+    self->read_turn([&] {
+      if (self->closed_) return;
+      if (self->lingering_) {
+        self->drain_lingering();
+      } else if (self->small_reads_) {
+        self->wait_readable();  // the leased read's first attempt is the read
+      } else {
+        self->read_input();
+      }
+    });
   });
 }
 
 template <class Executor>
 void tcp_connection<Executor>::read_input() {
   const std::span<std::byte> buffer = thread_read_buffer();
-  in_read_input_ = true;
-  const struct reset_on_exit {
-    bool& flag;
-    ~reset_on_exit() { flag = false; }
-  } reset{in_read_input_};
   for (int round = 0; round < max_reads_per_turn; ++round) {
     if (closed_ || lingering_ || !pump_.should_read()) return;  // resume_reading() restarts us
     std::error_code ec;
@@ -248,7 +276,7 @@ void tcp_connection<Executor>::read_input() {
       return;
     }
     if (ec) {  // FIN (eof) or a failure such as a reset: the core decides what it means
-      read_eof_ = true;
+      read_ = read_state::eof;
       pump_.on_eof(now);
       return;
     }
@@ -299,7 +327,7 @@ write_result tcp_connection<Executor>::write(const output_view& out) {
 template <class Executor>
 void tcp_connection<Executor>::close_gracefully() {
   if (closed_) return;
-  if (read_eof_) {  // the peer's FIN is already in: nothing to wait for
+  if (read_ == read_state::eof) {  // the peer's FIN is already in: nothing to wait for
     close_now();
     return;
   }

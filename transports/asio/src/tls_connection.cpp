@@ -24,7 +24,7 @@
 #include <asio/ip/address.hpp>
 #include <asio/ssl/error.hpp>
 
-#include "connection.hpp"
+#include "tls_connection.hpp"
 
 namespace wsx::asio::detail {
 namespace {

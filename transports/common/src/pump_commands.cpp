@@ -1,8 +1,9 @@
 // The pump's commands: send, send_shared, ping, close and the upgrade answer, from the loop
 // (applied at once, after any mail of the same thread) or from any other thread (checked
 // against the output allowance, copied into the mailbox, applied on the loop after one
-// wake-up); and the session handle that forwards to them. See pump.cpp for the loop side.
-#include "wsx/common/pump.hpp"
+// wake-up). The session handle that forwards to them is in pump_session.cpp; the loop side is
+// in pump.cpp.
+#include "pump_mailbox.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -30,7 +31,7 @@ const char* const slow_consumer_reason = "slow consumer: output limit exceeded";
 // ---- commands -----------------------------------------------------------------------------------
 
 std::error_code pump::send_now(message_kind kind, bytes_view payload, time_point now) {
-  if (finalized_) return errc::closed;
+  if (finalized()) return errc::closed;
   const std::error_code ec = conn_.send(opcode_of(kind), payload, true, now);
   if (ec) return refused(ec, now);
   count_message_out();
@@ -38,7 +39,7 @@ std::error_code pump::send_now(message_kind kind, bytes_view payload, time_point
 }
 
 std::error_code pump::send_shared_now(const shared_message& msg, time_point now) {
-  if (finalized_) return errc::closed;
+  if (finalized()) return errc::closed;
   if (ctx_->side == role::client) {
     // Client frames are masked one by one: send the payload (the frame's tail) normally.
     const bytes_view wire = msg.wire();
@@ -77,7 +78,9 @@ std::error_code pump::send(message_kind kind, bytes_view payload) {
   if (!sendable_.load(std::memory_order_acquire)) return errc::invalid_state;
   const std::size_t bytes = queued_size(payload.size());
   if (const std::error_code ec = admit(bytes)) return ec;
-  return post(send_cmd{kind, std::vector<std::byte>(payload.begin(), payload.end()), bytes}, bytes);
+  return post(
+      command{command::send{kind, std::vector<std::byte>(payload.begin(), payload.end()), bytes}},
+      bytes);
 }
 
 std::error_code pump::send_shared(const shared_message& msg) {
@@ -93,7 +96,7 @@ std::error_code pump::send_shared(const shared_message& msg) {
   if (!sendable_.load(std::memory_order_acquire)) return errc::invalid_state;
   const std::size_t bytes = msg.wire().size();
   if (const std::error_code ec = admit(bytes)) return ec;
-  return post(shared_cmd{msg}, bytes);
+  return post(command{command::send_shared{msg}}, bytes);
 }
 
 std::error_code pump::ping(bytes_view payload) {
@@ -102,7 +105,7 @@ std::error_code pump::ping(bytes_view payload) {
   if (on_loop()) {
     const time_point now = loop_now();
     apply_mail(now);
-    std::error_code ec = finalized_ ? make_error_code(errc::closed) : conn_.ping(payload, now);
+    std::error_code ec = finalized() ? make_error_code(errc::closed) : conn_.ping(payload, now);
     if (ec) ec = refused(ec, now);
     after_command(now);
     return ec;
@@ -110,7 +113,8 @@ std::error_code pump::ping(bytes_view payload) {
   if (!sendable_.load(std::memory_order_acquire)) return errc::invalid_state;
   const std::size_t bytes = queued_size(payload.size());
   if (const std::error_code ec = admit(bytes)) return ec;
-  return post(ping_cmd{std::vector<std::byte>(payload.begin(), payload.end()), bytes}, bytes);
+  return post(command{command::ping{std::vector<std::byte>(payload.begin(), payload.end()), bytes}},
+              bytes);
 }
 
 std::error_code pump::close(close_code code, std::string_view reason) {
@@ -118,11 +122,11 @@ std::error_code pump::close(close_code code, std::string_view reason) {
   if (!sendable_close_code(code) || reason.size() > max_close_reason) {
     return errc::invalid_argument;
   }
-  if (!on_loop()) return post(close_cmd{code, std::string(reason)}, 0);
+  if (!on_loop()) return post(command{command::close{code, std::string(reason)}}, 0);
   const time_point now = loop_now();
   apply_mail(now);
   std::error_code ec;
-  if (finalized_) {
+  if (finalized()) {
     ec = errc::closed;
   } else if (ctx_->side == role::client && conn_.state() == connection_state::connecting) {
     // Closing a client before its upgrade finished cancels the attempt.
@@ -138,7 +142,7 @@ std::error_code pump::close(close_code code, std::string_view reason) {
 
 std::error_code pump::complete_upgrade(upgrade_decision d) {
   if (ended_.load(std::memory_order_acquire)) return errc::closed;
-  return post(upgrade_cmd{std::move(d)}, 0);
+  return post(command{command::upgrade{std::move(d)}}, 0);
 }
 
 std::size_t pump::buffered_amount() const noexcept {
@@ -168,9 +172,16 @@ std::error_code pump::admit(std::size_t bytes) {
   }
   count_dropped();
   if (ctx_->backpressure.action == backpressure::close_slow_consumer) {
-    post(close_cmd{close_code::policy_violation, slow_consumer_reason}, 0);
+    post(command{command::close{close_code::policy_violation, slow_consumer_reason}}, 0);
   }
   return errc::output_limit;
+}
+
+void pump::shrink_mailbox() noexcept {
+  if (mailbox* const box = mailbox_.load(std::memory_order_acquire)) {
+    std::lock_guard lock(box->mutex);
+    if (box->mail.empty()) std::vector<command>().swap(box->mail);
+  }
 }
 
 pump::mailbox& pump::mail_box() {
@@ -221,79 +232,28 @@ void pump::apply_mail(time_point now) {
 
 void pump::apply(command& cmd, time_point now) {
   // A payload's reservation moves from the mailbox to the core in the same step.
-  if (auto* s = std::get_if<send_cmd>(&cmd)) {
+  if (auto* s = std::get_if<command::send>(&cmd.what)) {
     send_now(s->kind, s->payload, now);
     note_buffered(s->reserved);
-  } else if (auto* sh = std::get_if<shared_cmd>(&cmd)) {
+  } else if (auto* sh = std::get_if<command::send_shared>(&cmd.what)) {
     send_shared_now(sh->msg, now);
     note_buffered(sh->msg.wire().size());
-  } else if (auto* p = std::get_if<ping_cmd>(&cmd)) {
-    if (!finalized_ && conn_.ping(p->payload, now) == errc::output_limit) {
+  } else if (auto* p = std::get_if<command::ping>(&cmd.what)) {
+    if (!finalized() && conn_.ping(p->payload, now) == errc::output_limit) {
       refused(errc::output_limit, now);
     }
     note_buffered(p->reserved);
-  } else if (auto* c = std::get_if<close_cmd>(&cmd)) {
-    if (finalized_) return;
+  } else if (auto* c = std::get_if<command::close>(&cmd.what)) {
+    if (finalized()) return;
     if (ctx_->side == role::client && conn_.state() == connection_state::connecting) {
       on_connect_failed(std::make_error_code(std::errc::operation_canceled),
                         "closed by the application before the upgrade finished", now);
     } else {
       conn_.close(c->code, c->reason, now);
     }
-  } else if (auto* u = std::get_if<upgrade_cmd>(&cmd)) {
+  } else if (auto* u = std::get_if<command::upgrade>(&cmd.what)) {
     apply_decision(u->decision, now);
   }
-}
-
-// ---- the session handle -------------------------------------------------------------------------
-
-pump_session::pump_session(std::string user_id, std::string remote_endpoint, std::weak_ptr<pump> p)
-    : session(std::move(user_id)), remote_(std::move(remote_endpoint)), pump_(std::move(p)) {
-  live_.fetch_add(1, std::memory_order_acq_rel);
-}
-
-pump_session::~pump_session() { live_.fetch_sub(1, std::memory_order_acq_rel); }
-
-pump_session::target pump_session::pump_for_call() const noexcept {
-  // `this` is alive (its member is running) and so is the settling pump; if that pump's handle
-  // is this object, it is this session's pump. Comparing raw pump addresses instead could match
-  // a new pump that reuses the memory of this session's finished one.
-  if (pump* const here = pump::settling_here_; here != nullptr && here->handle_.get() == this) {
-    return {nullptr, here};
-  }
-  std::shared_ptr<pump> locked = pump_.lock();
-  pump* const raw = locked.get();
-  return {std::move(locked), raw};
-}
-
-std::error_code pump_session::send(message_kind kind, bytes_view payload) {
-  if (!is_open()) return errc::closed;
-  const target t = pump_for_call();
-  return t.p ? t.p->send(kind, payload) : make_error_code(errc::closed);
-}
-
-std::error_code pump_session::send_shared(const shared_message& msg) {
-  if (!is_open()) return errc::closed;
-  const target t = pump_for_call();
-  return t.p ? t.p->send_shared(msg) : make_error_code(errc::closed);
-}
-
-std::error_code pump_session::ping(bytes_view payload) {
-  if (!is_open()) return errc::closed;
-  const target t = pump_for_call();
-  return t.p ? t.p->ping(payload) : make_error_code(errc::closed);
-}
-
-std::error_code pump_session::close(close_code code, std::string_view reason) {
-  if (!is_open()) return errc::closed;
-  const target t = pump_for_call();
-  return t.p ? t.p->close(code, reason) : make_error_code(errc::closed);
-}
-
-std::size_t pump_session::buffered_amount() const noexcept {
-  if (!is_open()) return 0;
-  const target t = pump_for_call();
-  return t.p ? t.p->buffered_amount() : 0;
 }
 
 }  // namespace wsx

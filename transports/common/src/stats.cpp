@@ -3,9 +3,12 @@
 // ordering is needed and bumping costs one uncontended-or-not atomic add on the hot path.
 // Indexed counters clamp out-of-range inputs into a catch-all bucket rather than trusting the
 // caller (an errc added to the enum later, a close code 3000-4999, a status of 0). The report
-// writes each bucket with its meaning so a reader needs no table to decode it.
+// writes each bucket with its meaning so a reader needs no table to decode it; the Prometheus
+// rendering writes one family per counter, buckets as labels with stable identifiers (errc
+// names, close codes, status classes), so dashboards survive reworded messages.
 #include "wsx/common/stats.hpp"
 
+#include <iterator>
 #include <numeric>
 
 namespace wsx {
@@ -76,7 +79,89 @@ void bucket(std::string& out, std::uint64_t value, const std::string& label) {
   out += '\n';
 }
 
+// Indexed by errc value; [0] is the catch-all.
+constexpr const char* errc_names[] = {
+    "other",
+    "invalid_state",
+    "invalid_argument",
+    "output_limit",
+    "closed",
+    "bad_request",
+    "not_get",
+    "bad_http_version",
+    "missing_host",
+    "missing_upgrade",
+    "missing_connection_upgrade",
+    "bad_version",
+    "bad_key",
+    "upgrade_with_body",
+    "headers_too_large",
+    "upgrade_rejected",
+    "bad_status",
+    "bad_response",
+    "bad_accept",
+    "bad_subprotocol",
+    "bad_extension",
+    "protocol_error",
+    "bad_opcode",
+    "reserved_bits",
+    "bad_masking",
+    "fragmented_control",
+    "control_too_large",
+    "bad_continuation",
+    "expected_continuation",
+    "bad_length",
+    "invalid_utf8",
+    "bad_close_payload",
+    "bad_close_code",
+    "frame_too_large",
+    "message_too_large",
+    "too_many_fragments",
+    "handshake_timeout",
+    "heartbeat_timeout",
+    "idle_timeout",
+    "write_timeout",
+    "close_timeout",
+    "eof_without_close",
+};
+static_assert(std::size(errc_names) == stats_buckets::errc_slots,
+              "errc_names must name every errc (update it with the enum)");
+
+// "# HELP name help\n# TYPE name type\n".
+void family(std::string& out, const char* name, const char* type, const char* help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+// `name{labels} value\n`, or `name value\n` when labels is empty.
+void sample(std::string& out, const char* name, const std::string& labels, std::uint64_t value) {
+  out += name;
+  if (!labels.empty()) {
+    out += '{';
+    out += labels;
+    out += '}';
+  }
+  out += ' ';
+  out += std::to_string(value);
+  out += '\n';
+}
+
+void single(std::string& out, const char* name, const char* type, const char* help,
+            std::uint64_t value) {
+  family(out, name, type, help);
+  sample(out, name, {}, value);
+}
+
 }  // namespace
+
+const char* errc_name(errc e) noexcept { return errc_names[errc_slot(e)]; }
 
 std::uint64_t stats_snapshot::handshakes_rejected_total() const noexcept {
   return sum(handshakes_rejected) + sum(app_rejected);
@@ -152,6 +237,61 @@ std::string to_text(const stats_snapshot& s) {
   line(out, "heartbeat_timeouts", s.heartbeat_timeouts);
   line(out, "write_timeouts", s.write_timeouts);
   line(out, "messages_dropped", s.messages_dropped);
+  return out;
+}
+
+std::string to_prometheus(const stats_snapshot& s) {
+  std::string out;
+  single(out, "wsx_open_connections", "gauge", "WebSocket sessions open now.", s.open_connections);
+  single(out, "wsx_users", "gauge", "Distinct users with an open session.", s.users);
+  single(out, "wsx_handshakes_accepted_total", "counter", "Upgrades accepted.",
+         s.handshakes_accepted);
+
+  constexpr const char* refusals = "wsx_handshakes_rejected_total";
+  family(out, refusals, "counter",
+         "Upgrades refused, by the core (reason: the errc) or by the application's hook.");
+  for (std::size_t v = 0; v < s.handshakes_rejected.size(); ++v) {
+    const int status = v == 0 ? 0 : to_http_status(static_cast<errc>(v));
+    if (status == 0 && s.handshakes_rejected[v] == 0) continue;
+    sample(out, refusals,
+           std::string("source=\"core\",reason=\"") + errc_names[v] + "\",status=\"" +
+               (status == 0 ? std::string("none") : std::to_string(status)) + '"',
+           s.handshakes_rejected[v]);
+  }
+  for (std::size_t c = 1; c <= s.app_rejected.size(); ++c) {
+    const std::size_t slot = c % s.app_rejected.size();  // the catch-all [0] last
+    if (slot == 0 && s.app_rejected[0] == 0) continue;
+    sample(out, refusals,
+           "source=\"application\",reason=\"upgrade_rejected\",status=\"" +
+               (slot == 0 ? std::string("other") : std::to_string(slot) + "xx") + '"',
+           s.app_rejected[slot]);
+  }
+
+  single(out, "wsx_messages_received_total", "counter", "Whole messages received.", s.messages_in);
+  single(out, "wsx_messages_sent_total", "counter",
+         "Whole messages queued for sending (a broadcast counts once per recipient).",
+         s.messages_out);
+  single(out, "wsx_received_bytes_total", "counter",
+         "Wire bytes read from sockets (handshakes and frames).", s.bytes_in);
+  single(out, "wsx_sent_bytes_total", "counter", "Wire bytes written to sockets.", s.bytes_out);
+
+  constexpr const char* ends = "wsx_sessions_closed_total";
+  family(out, ends, "counter",
+         "Sessions ended, by close code (1006: no closing handshake; other: codes outside "
+         "1000-1015).");
+  for (std::size_t i = 0; i < s.closes.size(); ++i) {
+    const bool other = i == stats_buckets::close_slots - 1;
+    if (other && s.closes[i] == 0) continue;
+    sample(out, ends, "code=\"" + (other ? std::string("other") : std::to_string(1000 + i)) + '"',
+           s.closes[i]);
+  }
+
+  single(out, "wsx_heartbeat_timeouts_total", "counter",
+         "Sessions ended because no pong came back in time.", s.heartbeat_timeouts);
+  single(out, "wsx_write_timeouts_total", "counter",
+         "Sessions ended because their output did not move in time.", s.write_timeouts);
+  single(out, "wsx_messages_dropped_total", "counter", "Messages the backpressure policy refused.",
+         s.messages_dropped);
   return out;
 }
 

@@ -31,8 +31,8 @@
 
 #include "wsx/asio/session.hpp"
 #include "wsx/common/connection_table.hpp"
+#include "wsx/common/handlers.hpp"
 #include "wsx/common/policy.hpp"
-#include "wsx/common/pump.hpp"
 #include "wsx/common/stats.hpp"
 
 namespace wsx::asio {

@@ -5,10 +5,10 @@
 // send_shared, ping, close, buffered_amount, remote_endpoint, user_id — every member safe from
 // any thread; after the end every command returns wsx::errc::closed. Handlers run on the
 // session's strand, or on the io_context's one thread with server_options::single_threaded
-// (see wsx::session_handlers in wsx/common/pump.hpp).
+// (see wsx::session_handlers in wsx/common/handlers.hpp).
 #pragma once
 
-#include "wsx/common/pump.hpp"
+#include "wsx/common/handlers.hpp"
 #include "wsx/common/session.hpp"
 #include "wsx/config.hpp"
 
@@ -27,6 +27,6 @@ inline wsx::config default_config() {
 }
 
 // Session handles alive in the process, servers' and clients' together (a leak check).
-inline std::size_t live_sessions() noexcept { return wsx::pump_session::live_count(); }
+inline std::size_t live_sessions() noexcept { return wsx::live_session_count(); }
 
 }  // namespace wsx::asio

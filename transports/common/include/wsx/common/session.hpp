@@ -62,4 +62,8 @@ class session : public std::enable_shared_from_this<session> {
 
 using session_ptr = std::shared_ptr<session>;
 
+// Session handles alive in the process, made by any transport, servers' and clients' together
+// (a leak check: 0 once every connection has ended and the application dropped its handles).
+std::size_t live_session_count() noexcept;
+
 }  // namespace wsx

@@ -1,5 +1,6 @@
 // Server counters: plain atomics any thread may bump (relaxed increments; nothing orders them
-// against each other), a snapshot of plain values, and a readable report for /stats or logs.
+// against each other), a snapshot of plain values, and two renderings of it: the Prometheus text
+// exposition format for a /metrics endpoint, and a readable report for /stats or logs.
 //
 // A transport owns one `stats` per server and calls the count_* commands from its accept,
 // upgrade, read, write and close paths. The counters are public for direct reads; prefer the
@@ -104,5 +105,34 @@ struct stats {
 //     4  1000 normal
 // Ends with a newline.
 std::string to_text(const stats_snapshot& s);
+
+// The Content-Type of to_prometheus()'s output (Prometheus text exposition format 0.0.4).
+inline constexpr const char* prometheus_content_type = "text/plain; version=0.0.4; charset=utf-8";
+
+// The snapshot in the Prometheus text exposition format, for a scrape of GET /metrics: one
+// family per counter, each with its "# HELP" and "# TYPE" lines, names prefixed "wsx_",
+// counters ending in "_total", e.g.
+//   # HELP wsx_open_connections WebSocket sessions open now.
+//   # TYPE wsx_open_connections gauge
+//   wsx_open_connections 12
+//   ...
+//   wsx_handshakes_rejected_total{source="core",reason="missing_upgrade",status="426"} 2
+//   wsx_handshakes_rejected_total{source="application",reason="upgrade_rejected",status="4xx"} 1
+//   ...
+//   wsx_sessions_closed_total{code="1000"} 4
+// The families: wsx_open_connections and wsx_users (gauges); wsx_handshakes_accepted_total;
+// wsx_handshakes_rejected_total by source (core: reason is the errc name, status the HTTP status
+// answered, "none" if none; application: status is the class 1xx..5xx, "other" outside
+// 100-599); wsx_messages_received_total, wsx_messages_sent_total, wsx_received_bytes_total,
+// wsx_sent_bytes_total; wsx_sessions_closed_total by code ("1000".."1015", "other");
+// wsx_heartbeat_timeouts_total, wsx_write_timeouts_total, wsx_messages_dropped_total. The core
+// reasons that answer an HTTP status, the application classes 1xx-5xx and the codes 1000-1015
+// are always present (0 until counted), so rates over them are defined from the first scrape;
+// the catch-all buckets appear once non-zero. Ends with a newline.
+std::string to_prometheus(const stats_snapshot& s);
+
+// The errc's enumerator name ("missing_upgrade"), as used in to_prometheus()'s reason label;
+// "other" for a value outside the enum.
+const char* errc_name(errc e) noexcept;
 
 }  // namespace wsx
