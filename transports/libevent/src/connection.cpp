@@ -13,6 +13,7 @@
 // meanwhile (the handshake deadline bounds the whole setup). The addresses are then tried in
 // order with non-blocking connects.
 #include "connection.hpp"
+#include "socket_address.hpp"
 
 #include <netdb.h>
 #include <netinet/in.h>
@@ -27,18 +28,6 @@
 
 namespace wsx::libevent::detail {
 namespace {
-
-// getaddrinfo()'s EAI_* codes as std::error_code.
-class resolver_category_impl final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "wsx.libevent.resolver"; }
-  std::string message(int code) const override { return ::gai_strerror(code); }
-};
-
-const std::error_category& resolver_category() {
-  static const resolver_category_impl instance;
-  return instance;
-}
 
 struct addrinfo_deleter {
   void operator()(addrinfo* a) const noexcept {
@@ -64,7 +53,7 @@ struct connection::client_setup {
 };
 
 struct connection::extras {
-  event write_ev{};
+  ::event write_ev{};
   bool write_added = false;
   std::unique_ptr<client_setup> setup;  // a client until it is connected
 };

@@ -37,7 +37,7 @@
 #include <vector>
 
 #include "loop.hpp"
-#include "wsx/common/pump.hpp"
+#include "pump.hpp"
 
 namespace wsx::libevent::detail {
 
@@ -77,8 +77,15 @@ inline constexpr int max_reads_per_turn = 16;
 
 class connection : public loop_node, public transport_io {
  public:
-  enum class phase : std::uint8_t { created, resolving, connecting, tls_handshake, open, lingering,
-                                    closed };
+  enum class phase : std::uint8_t {
+    created,
+    resolving,
+    connecting,
+    tls_handshake,
+    open,
+    lingering,
+    closed
+  };
 
   // `fd` is an accepted socket (server) or -1 (client, until it connects).
   connection(std::shared_ptr<loop> l, const std::shared_ptr<connection_context>& ctx, int fd,
@@ -160,7 +167,7 @@ class connection : public loop_node, public transport_io {
   void connect_failed(std::error_code ec);
   void report_finished() noexcept;
 
-  event read_ev_;
+  ::event read_ev_;
   std::unique_ptr<extras> extras_;
   maybe_time timer_target_;  // what the pump (or the linger) asked for
 };

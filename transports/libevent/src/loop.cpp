@@ -82,8 +82,10 @@ loop::loop(event_base* base, kind k, int wake_fd)
       thread_(k == kind::attached ? std::this_thread::get_id() : std::thread::id()) {
   event_assign(&wake_ev_, base_, wake_fd_, EV_READ | EV_PERSIST, &loop::on_wake_event, this);
   // As libevent does with its own notify event: pending, but not counted as work, so it never
-  // keeps event_base_dispatch() from returning.
-  wake_ev_.ev_flags |= EVLIST_INTERNAL;
+  // keeps event_base_dispatch() from returning. libevent has no call for this; the flag word
+  // (`ev_flags` inside libevent) is the public struct event_callback's evcb_flags, which
+  // event_add() and event_del() consult to keep the base's count of events (2.1 and 2.2).
+  wake_ev_.ev_evcallback.evcb_flags |= EVLIST_INTERNAL;
   event_add(&wake_ev_, nullptr);
   wake_added_ = true;
   evtimer_assign(&timer_ev_, base_, &loop::on_timer_event, this);

@@ -31,9 +31,9 @@
 #include <thread>
 #include <vector>
 
+#include "pump.hpp"
 #include "task.hpp"
 #include "timer_heap.hpp"
-#include "wsx/common/pump.hpp"
 
 namespace wsx::libevent::detail {
 
@@ -136,8 +136,8 @@ class loop {
   int depth_ = 0;  // scopes on the stack
   int wake_fd_;
   std::atomic<std::thread::id> thread_;
-  event wake_ev_;
-  event timer_ev_;
+  ::event wake_ev_;
+  ::event timer_ev_;
   maybe_time timer_at_;  // what timer_ev_ is armed for
 
   std::vector<std::shared_ptr<connection>> live_;      // at each one's registry_slot

@@ -39,9 +39,7 @@ loop_pool::loop_pool(unsigned threads) : state_(std::make_shared<detail::pool_st
 
 loop_pool::~loop_pool() { stop(); }
 
-unsigned loop_pool::size() const noexcept {
-  return static_cast<unsigned>(state_->loops.size());
-}
+unsigned loop_pool::size() const noexcept { return static_cast<unsigned>(state_->loops.size()); }
 
 void loop_pool::stop() {
   std::lock_guard lock(state_->mutex);

@@ -28,9 +28,7 @@ struct pool_state {
 };
 
 struct pool_access {
-  static const std::shared_ptr<pool_state>& state(const loop_pool& p) noexcept {
-    return p.state_;
-  }
+  static const std::shared_ptr<pool_state>& state(const loop_pool& p) noexcept { return p.state_; }
 };
 
 }  // namespace wsx::libevent::detail

@@ -118,7 +118,8 @@ write_result tcp_connection::write(const output_view& out) {
       n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
     }
   } while (n < 0 && errno == EINTR);
-  if (n < 0 && !would_block(errno)) return {0, false, std::error_code(errno, std::system_category())};
+  if (n < 0 && !would_block(errno))
+    return {0, false, std::error_code(errno, std::system_category())};
   const std::size_t written = n < 0 ? 0 : static_cast<std::size_t>(n);
   // All of these ranges went out (more than 64: the pump calls again for the rest).
   if (written == attempted) return {written, false, {}};

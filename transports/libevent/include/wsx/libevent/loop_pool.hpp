@@ -20,7 +20,7 @@ namespace wsx::libevent {
 namespace detail {
 struct pool_state;
 struct pool_access;
-}
+}  // namespace detail
 
 class loop_pool {
  public:

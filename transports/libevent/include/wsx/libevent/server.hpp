@@ -1,4 +1,4 @@
-// wsx::libevent::server: a WebSocket server over TCP or TLS on libevent, either on the
+// wsx::libevent::server: a WebSocket server over TCP on libevent, either on the
 // application's own event_base or on a loop_pool's.
 //
 //   event_base* base = event_base_new();           // the application's loop, with its own events
@@ -17,8 +17,6 @@
 // they end. stop() shuts down gracefully. See docs/libevent.md.
 #pragma once
 
-#include <openssl/ssl.h>
-
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -28,8 +26,8 @@
 #include <system_error>
 
 #include "wsx/common/connection_table.hpp"
+#include "wsx/common/handlers.hpp"
 #include "wsx/common/policy.hpp"
-#include "wsx/common/pump.hpp"
 #include "wsx/common/stats.hpp"
 #include "wsx/libevent/loop_pool.hpp"
 #include "wsx/libevent/session.hpp"
@@ -49,12 +47,9 @@ struct server_options {
   int backlog = 4096;
 
   // Limits, deadlines and delivery of every connection (see wsx::config). The core's
-  // handshake_timeout also bounds a deferred upgrade decision and, on TLS, the TLS handshake.
+  // handshake_timeout also bounds a deferred upgrade decision. (TLS is not supported by this
+  // transport yet: docs/libevent.md.)
   wsx::config config = default_config();
-  // Set: every connection on this port speaks TLS (wss://) with this context (certificate and key
-  // loaded by the application). The server takes a reference (SSL_CTX_up_ref) and drops it when
-  // it is gone, so the application may free its own at once.
-  SSL_CTX* tls = nullptr;
 
   // Decides each upgrade: accept (user id, subprotocol, headers), reject (status, reason) or
   // defer (answer later from any thread through upgrade_context::defer()). Runs on the
@@ -75,8 +70,8 @@ struct server_options {
   std::shared_ptr<connection_table> table;
   std::shared_ptr<stats> counters;
 
-  // After a connection's closing handshake: how long to wait for the peer's FIN (TCP) or
-  // close_notify (TLS) before the socket is closed regardless.
+  // After a connection's closing handshake: how long to wait for the peer's FIN before the
+  // socket is closed regardless.
   std::chrono::milliseconds linger{2000};
 };
 

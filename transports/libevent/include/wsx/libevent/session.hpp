@@ -6,14 +6,14 @@
 // send_shared, ping, close, buffered_amount, remote_endpoint, user_id — every member safe from
 // any thread; after the end every command returns wsx::errc::closed. Handlers run on the thread
 // of the session's event_base, one at a time per session (see wsx::session_handlers in
-// wsx/common/pump.hpp).
+// wsx/common/handlers.hpp).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
-#include "wsx/common/pump.hpp"
+#include "wsx/common/handlers.hpp"
 #include "wsx/common/session.hpp"
 #include "wsx/config.hpp"
 
@@ -32,7 +32,7 @@ inline wsx::config default_config() {
 }
 
 // Session handles alive in the process, servers' and clients' together (a leak check).
-inline std::size_t live_sessions() noexcept { return wsx::pump_session::live_count(); }
+inline std::size_t live_sessions() noexcept { return wsx::live_session_count(); }
 
 // An address and port: "127.0.0.1" / "::1" and the port, as a server is bound.
 struct endpoint {
