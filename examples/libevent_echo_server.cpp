@@ -1,0 +1,153 @@
+// libevent_echo_server: a WebSocket echo server on wsx::libevent::server.
+//
+// Theory of operation: with --threads 1 (the default) the server is attached to an event_base
+// this program owns and dispatches on its main thread, as an application embedding wsx in its
+// own libevent loop would; with --threads N it runs on a wsx::libevent::loop_pool of N loops and
+// the main thread only waits for a signal. The server accepts every upgrade and sends each whole
+// message back with its own opcode. An echo that would exceed the output limit closes the
+// connection with 1008 (backpressure::close_slow_consumer), as the poll example does. SIGINT or
+// SIGTERM starts a graceful stop (1001 to every session, 2 s grace); when the last connection is
+// gone the process exits 0 — attached, because event_base_dispatch() runs out of events (the
+// signal events are removed once one has fired). The message limits are the conformance suite's
+// (examples/common/conformance_driver.hpp).
+//
+// usage: libevent_echo_server [--host 127.0.0.1] [--port 0] [--threads 1] [--verbose]
+#include <event2/event.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <future>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "wsx/libevent/server.hpp"
+
+#include "common/command_line.hpp"
+#include "common/conformance_driver.hpp"
+
+namespace {
+
+constexpr const char* program = "libevent_echo_server";
+constexpr const char* usage =
+    "usage: libevent_echo_server [--host HOST] [--port PORT] [--threads N] [--verbose]\n"
+    "  --host HOST       address to listen on (default 127.0.0.1)\n"
+    "  --port PORT       0-65535; 0 picks a free one, printed as \"listening on HOST:PORT\"\n"
+    "  --threads N       1: the server is attached to this program's event_base (default);\n"
+    "                    more: a wsx::libevent::loop_pool of N event loops on N threads\n"
+    "  --verbose         one line on stderr per session opened and closed";
+
+// How long a stopping server gives its sessions to finish their closing handshakes.
+constexpr std::chrono::seconds stop_grace{2};
+
+struct options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;
+  unsigned threads = 1;
+  bool verbose = false;
+};
+
+wsx::libevent::server_options echo_options(const options& opt) {
+  wsx::libevent::server_options so;
+  so.host = opt.host;
+  so.port = opt.port;
+  so.config = wsx::libevent::default_config();
+  examples::apply_conformance_limits(so.config);
+  so.backpressure.action = wsx::backpressure::close_slow_consumer;
+  so.handlers.on_message = [](const wsx::session_ptr& s, wsx::message_kind kind,
+                              wsx::bytes_view payload) { s->send(kind, payload); };
+  if (opt.verbose) {
+    so.handlers.on_open = [](const wsx::session_ptr& s, const wsx::opened&) {
+      std::fprintf(stderr, "[%s] open\n", s->remote_endpoint().c_str());
+    };
+    so.handlers.on_close = [](const wsx::session_ptr& s, wsx::close_code code,
+                              std::string_view reason, std::error_code ec) {
+      std::fprintf(stderr, "[%s] closed %u '%.*s'%s%s\n", s->remote_endpoint().c_str(),
+                   static_cast<unsigned>(code), static_cast<int>(reason.size()), reason.data(),
+                   ec ? " " : "", ec ? ec.message().c_str() : "");
+    };
+  }
+  return so;
+}
+
+// Starts `srv` and prints "listening on HOST:PORT" (flushed), or why it cannot listen.
+bool start_listening(wsx::libevent::server& srv, const options& opt) {
+  if (const std::error_code ec = srv.start()) {
+    std::fprintf(stderr, "%s: cannot listen on %s:%u: %s\n", program, opt.host.c_str(),
+                 static_cast<unsigned>(opt.port), ec.message().c_str());
+    return false;
+  }
+  std::printf("listening on %s\n", srv.local_endpoint().to_string().c_str());
+  std::fflush(stdout);
+  return true;
+}
+
+// --threads 1: everything on this thread's event_base, signals included.
+int run_attached(const options& opt) {
+  event_base* base = event_base_new();
+  if (base == nullptr) {
+    std::fprintf(stderr, "%s: cannot make an event_base\n", program);
+    return 1;
+  }
+  int status = 0;
+  {
+    wsx::libevent::server srv(base, echo_options(opt));
+    struct signals {
+      wsx::libevent::server* srv;
+      event* on_int;
+      event* on_term;
+    } sig{&srv, nullptr, nullptr};
+    const auto on_signal = [](evutil_socket_t, short, void* arg) {
+      auto& s = *static_cast<signals*>(arg);
+      event_del(s.on_int);  // gone, so that dispatch returns once the server has stopped
+      event_del(s.on_term);
+      s.srv->stop(stop_grace);
+    };
+    sig.on_int = evsignal_new(base, SIGINT, on_signal, &sig);
+    sig.on_term = evsignal_new(base, SIGTERM, on_signal, &sig);
+    event_add(sig.on_int, nullptr);
+    event_add(sig.on_term, nullptr);
+    if (start_listening(srv, opt)) {
+      event_base_dispatch(base);  // returns once stopped: nothing of wsx is left on the base
+    } else {
+      status = 1;
+    }
+    event_free(sig.on_int);
+    event_free(sig.on_term);
+  }
+  event_base_free(base);
+  return status;
+}
+
+// --threads N: a loop pool; this thread waits for the signal, then for the stop.
+int run_pooled(const options& opt) {
+  // Blocked before the pool's threads exist, so they inherit the mask and sigwait() gets them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  wsx::libevent::loop_pool pool(opt.threads);
+  wsx::libevent::server srv(pool, echo_options(opt));
+  if (!start_listening(srv, opt)) return 1;
+  int sig = 0;
+  sigwait(&set, &sig);
+  std::promise<void> stopped;
+  srv.stop(stop_grace, [&stopped] { stopped.set_value(); });
+  stopped.get_future().wait();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  options opt;
+  examples::command_line cli(program, usage);
+  cli.add_option("--host", examples::read_text(opt.host));
+  cli.add_option("--port", examples::read_port(opt.port));
+  cli.add_option("--threads", examples::read_count(opt.threads, 1));
+  cli.add_switch("--verbose", opt.verbose);
+  if (const std::optional<int> status = cli.parse(argc, argv)) return *status;
+  ::signal(SIGPIPE, SIG_IGN);  // belt and braces: wsx sends with MSG_NOSIGNAL already
+  return opt.threads == 1 ? run_attached(opt) : run_pooled(opt);
+}
