@@ -9,10 +9,13 @@
 // SIGTERM starts a graceful stop (1001 to every session, 2 s grace); when the last connection is
 // gone the process exits 0 — attached, because event_base_dispatch() runs out of events (the
 // signal events are removed once one has fired). The message limits are the conformance suite's
-// (examples/common/conformance_driver.hpp).
+// (examples/common/conformance_driver.hpp). With --tls-cert/--tls-key it serves wss://.
 //
-// usage: libevent_echo_server [--host 127.0.0.1] [--port 0] [--threads 1] [--verbose]
+// usage: libevent_echo_server [--host 127.0.0.1] [--port 0] [--threads 1]
+//                             [--tls-cert FILE --tls-key FILE] [--verbose]
 #include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -30,11 +33,14 @@ namespace {
 
 constexpr const char* program = "libevent_echo_server";
 constexpr const char* usage =
-    "usage: libevent_echo_server [--host HOST] [--port PORT] [--threads N] [--verbose]\n"
+    "usage: libevent_echo_server [--host HOST] [--port PORT] [--threads N]\n"
+    "                            [--tls-cert FILE --tls-key FILE] [--verbose]\n"
     "  --host HOST       address to listen on (default 127.0.0.1)\n"
     "  --port PORT       0-65535; 0 picks a free one, printed as \"listening on HOST:PORT\"\n"
     "  --threads N       1: the server is attached to this program's event_base (default);\n"
     "                    more: a wsx::libevent::loop_pool of N event loops on N threads\n"
+    "  --tls-cert FILE   PEM certificate chain: serve wss:// (needs --tls-key)\n"
+    "  --tls-key FILE    PEM private key\n"
     "  --verbose         one line on stderr per session opened and closed";
 
 // How long a stopping server gives its sessions to finish their closing handshakes.
@@ -44,16 +50,34 @@ struct options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
   unsigned threads = 1;
+  std::string tls_cert;
+  std::string tls_key;
   bool verbose = false;
 };
 
-wsx::libevent::server_options echo_options(const options& opt) {
+// The server's TLS context from the PEM files (the server takes its own reference), or null
+// with the reason printed.
+SSL_CTX* load_tls(const options& opt) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  if (ctx != nullptr && SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) == 1 &&
+      SSL_CTX_use_certificate_chain_file(ctx, opt.tls_cert.c_str()) == 1 &&
+      SSL_CTX_use_PrivateKey_file(ctx, opt.tls_key.c_str(), SSL_FILETYPE_PEM) == 1) {
+    return ctx;
+  }
+  const char* why = ERR_reason_error_string(ERR_get_error());
+  std::fprintf(stderr, "%s: TLS certificate/key: %s\n", program, why != nullptr ? why : "error");
+  SSL_CTX_free(ctx);
+  return nullptr;
+}
+
+wsx::libevent::server_options echo_options(const options& opt, SSL_CTX* tls) {
   wsx::libevent::server_options so;
   so.host = opt.host;
   so.port = opt.port;
   so.config = wsx::libevent::default_config();
   examples::apply_conformance_limits(so.config);
   so.backpressure.action = wsx::backpressure::close_slow_consumer;
+  so.tls = tls;  // the server takes a reference of its own
   so.handlers.on_message = [](const wsx::session_ptr& s, wsx::message_kind kind,
                               wsx::bytes_view payload) { s->send(kind, payload); };
   if (opt.verbose) {
@@ -83,7 +107,7 @@ bool start_listening(wsx::libevent::server& srv, const options& opt) {
 }
 
 // --threads 1: everything on this thread's event_base, signals included.
-int run_attached(const options& opt) {
+int run_attached(const options& opt, SSL_CTX* tls) {
   event_base* base = event_base_new();
   if (base == nullptr) {
     std::fprintf(stderr, "%s: cannot make an event_base\n", program);
@@ -91,7 +115,7 @@ int run_attached(const options& opt) {
   }
   int status = 0;
   {
-    wsx::libevent::server srv(base, echo_options(opt));
+    wsx::libevent::server srv(base, echo_options(opt, tls));
     struct signals {
       wsx::libevent::server* srv;
       event* on_int;
@@ -120,7 +144,7 @@ int run_attached(const options& opt) {
 }
 
 // --threads N: a loop pool; this thread waits for the signal, then for the stop.
-int run_pooled(const options& opt) {
+int run_pooled(const options& opt, SSL_CTX* tls) {
   // Blocked before the pool's threads exist, so they inherit the mask and sigwait() gets them.
   sigset_t set;
   sigemptyset(&set);
@@ -128,7 +152,7 @@ int run_pooled(const options& opt) {
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   wsx::libevent::loop_pool pool(opt.threads);
-  wsx::libevent::server srv(pool, echo_options(opt));
+  wsx::libevent::server srv(pool, echo_options(opt, tls));
   if (!start_listening(srv, opt)) return 1;
   int sig = 0;
   sigwait(&set, &sig);
@@ -146,8 +170,20 @@ int main(int argc, char** argv) {
   cli.add_option("--host", examples::read_text(opt.host));
   cli.add_option("--port", examples::read_port(opt.port));
   cli.add_option("--threads", examples::read_count(opt.threads, 1));
+  cli.add_option("--tls-cert", examples::read_text(opt.tls_cert));
+  cli.add_option("--tls-key", examples::read_text(opt.tls_key));
   cli.add_switch("--verbose", opt.verbose);
   if (const std::optional<int> status = cli.parse(argc, argv)) return *status;
+  if (opt.tls_cert.empty() != opt.tls_key.empty()) {
+    return cli.fail("--tls-cert and --tls-key go together");
+  }
+  SSL_CTX* tls = nullptr;
+  if (!opt.tls_cert.empty()) {
+    tls = load_tls(opt);
+    if (tls == nullptr) return 1;
+  }
   ::signal(SIGPIPE, SIG_IGN);  // belt and braces: wsx sends with MSG_NOSIGNAL already
-  return opt.threads == 1 ? run_attached(opt) : run_pooled(opt);
+  const int status = opt.threads == 1 ? run_attached(opt, tls) : run_pooled(opt, tls);
+  SSL_CTX_free(tls);
+  return status;
 }

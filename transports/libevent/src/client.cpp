@@ -1,22 +1,26 @@
 // The client: URL in, a session out, the rest on the connection's loop.
 //
 // connect() parses the URL, builds the upgrade request (Host from the URL's authority, target,
-// origin, subprotocols, headers), makes a tcp_connection and starts its pump (so the session
-// handle exists at once), then hands the connection to its loop — the one attached to the
-// application's event_base, or the pool's next — which registers it and looks up, connects and
-// lets the pump send the request. A URL that does not parse (or asks for wss://, which this
-// transport does not speak yet) still yields a session, whose on_connect_error/on_close report
-// the reason on its loop: every failure reaches the application the same way. Nothing of the
-// client stays on the loop between connections, so an attached event_base's dispatch returns
-// once the last connection has ended.
+// origin, subprotocols, headers), makes a tcp_connection (or tls_connection) and starts its pump
+// (so the session handle exists at once), then hands the connection to its loop — the one
+// attached to the application's event_base, or the pool's next — which registers it and looks
+// up, connects (wss://: shakes hands) and lets the pump send the request. A URL that does not
+// parse, or a TLS context that cannot be made, still yields a session, whose
+// on_connect_error/on_close report the reason on its loop: every failure reaches the application
+// the same way. Nothing of the client stays on the loop between connections, so an attached
+// event_base's dispatch returns once the last connection has ended.
 #include "wsx/libevent/client.hpp"
 
+#include <openssl/err.h>
+
+#include <mutex>
 #include <system_error>
 #include <utility>
 #include <vector>
 
 #include "connection.hpp"
 #include "pool_state.hpp"
+#include "tls_connection.hpp"
 #include "wsx/common/url.hpp"
 
 namespace wsx::libevent {
@@ -28,6 +32,8 @@ struct client::state : std::enable_shared_from_this<client::state> {
         pool(std::move(p)),
         ctx(std::make_shared<detail::connection_context>()) {
     ctx->linger = opts.linger;
+    if (opts.tls != nullptr && SSL_CTX_up_ref(opts.tls) == 1) ctx->tls = opts.tls;
+    ca_file = std::move(opts.ca_file);
     ctx->side = role::client;
     ctx->cfg = opts.config;
     ctx->handlers = std::move(opts.handlers);
@@ -43,10 +49,39 @@ struct client::state : std::enable_shared_from_this<client::state> {
     return pool ? pool->next_loop() : loop;
   }
 
+  // The TLS context: the application's, or one made now that verifies the peer against the CA
+  // file or the system's trust store (kept in ctx, which frees it). Null with `error` set when
+  // that fails.
+  SSL_CTX* tls_context(std::string& error) {
+    std::lock_guard lock(mutex);
+    if (ctx->tls != nullptr) return ctx->tls;
+    SSL_CTX* made = SSL_CTX_new(TLS_client_method());
+    bool ok = made != nullptr && SSL_CTX_set_min_proto_version(made, TLS1_2_VERSION) == 1;
+    if (ok) {
+      SSL_CTX_set_verify(made, SSL_VERIFY_PEER, nullptr);
+      ok = ca_file.empty() ? SSL_CTX_set_default_verify_paths(made) == 1
+                           : SSL_CTX_load_verify_locations(made, ca_file.c_str(), nullptr) == 1;
+    }
+    if (!ok) {
+      const unsigned long e = ERR_get_error();
+      ERR_clear_error();
+      const char* why = ERR_reason_error_string(e);
+      error = (ca_file.empty() ? "cannot load the system's trust store: "
+                               : "cannot load the CA file " + ca_file + ": ") +
+              std::string(why != nullptr ? why : "unknown error");
+      SSL_CTX_free(made);
+      return nullptr;
+    }
+    ctx->tls = made;
+    return made;
+  }
+
   std::shared_ptr<detail::loop> loop;        // attached; null on a pool
   std::shared_ptr<detail::pool_state> pool;  // null when attached
   std::shared_ptr<detail::connection_context> ctx;
   wsx::client_options request;  // host and target are filled per connection
+  std::string ca_file;
+  std::mutex mutex;  // guards ctx->tls while it is being made
 };
 
 client::client(event_base* base, client_options opts) {
@@ -82,14 +117,23 @@ session_ptr client::connect(std::string_view url) {
   std::error_code ec;
   if (!parsed) {
     ec = std::make_error_code(std::errc::invalid_argument);
-  } else if (parsed->tls) {
-    ec = std::make_error_code(std::errc::protocol_not_supported);
-    error = "wss:// is not supported by the libevent transport (no TLS yet)";
-    parsed.reset();
+  }
+  SSL_CTX* tls = nullptr;
+  if (parsed && parsed->tls) {
+    tls = state_->tls_context(error);
+    if (tls == nullptr) {
+      ec = std::make_error_code(std::errc::invalid_argument);
+      parsed.reset();
+    }
   }
   const std::shared_ptr<detail::loop>& l = state_->next_loop();
-  auto c = std::make_shared<detail::tcp_connection>(l, state_->ctx, -1,
-                                                    parsed ? parsed->authority : std::string(url));
+  std::string remote = parsed ? parsed->authority : std::string(url);
+  std::shared_ptr<detail::connection> c;
+  if (tls != nullptr) {
+    c = std::make_shared<detail::tls_connection>(l, state_->ctx, -1, std::move(remote), tls);
+  } else {
+    c = std::make_shared<detail::tcp_connection>(l, state_->ctx, -1, std::move(remote));
+  }
   detail::connection::start(c);
   session_ptr handle = c->handle();
   if (!parsed) {

@@ -122,6 +122,10 @@ void connection::watch_write() {
   x.write_added = true;
 }
 
+void connection::poke_read() {
+  if (read_watched_) event_active(&read_ev_, EV_READ, 1);
+}
+
 void connection::on_read_event(evutil_socket_t, short, void* arg) {
   auto& c = *static_cast<connection*>(arg);
   const loop::scope in_loop(*c.loop_);

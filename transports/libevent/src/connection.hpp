@@ -25,6 +25,7 @@
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
+#include <openssl/ssl.h>
 
 #include <atomic>
 #include <chrono>
@@ -53,8 +54,15 @@ class connection_owner {
 // What every connection of one server (or client) shares: the pump's context and what the
 // transport adds to it.
 struct connection_context : pump_context {
+  connection_context() = default;
+  connection_context(const connection_context&) = delete;
+  connection_context& operator=(const connection_context&) = delete;
+  ~connection_context() { SSL_CTX_free(tls); }
+
   std::weak_ptr<connection_owner> owner;  // the server; empty on a client
   std::chrono::nanoseconds linger{};      // the lingering close's bound
+  // Server: every connection speaks TLS with this context (a reference of ours). Null: TCP.
+  SSL_CTX* tls = nullptr;
   // Connections whose socket is not closed yet (any loop, any phase).
   mutable std::atomic<std::size_t> live{0};
 };
@@ -137,6 +145,9 @@ class connection : public loop_node, public transport_io {
   void watch_read(bool on);
   // One callback of on_writable() when the socket can take more.
   void watch_write();
+  // Runs on_readable() soon from the loop, whether or not the socket is readable (TLS: records
+  // already decrypted inside OpenSSL wait there, not in the socket).
+  void poke_read();
   // The closing handshake is over and our side is shut: wait for the peer's end until the
   // linger deadline, then close_now().
   void begin_linger();

@@ -36,6 +36,7 @@
 #include "connection.hpp"
 #include "pool_state.hpp"
 #include "socket_address.hpp"
+#include "tls_connection.hpp"
 
 namespace wsx::libevent::detail {
 
@@ -53,6 +54,7 @@ class server_state final : public connection_owner,
         backlog_(opts.backlog),
         ctx_(std::make_shared<connection_context>()) {
     ctx_->linger = opts.linger;
+    if (opts.tls != nullptr && SSL_CTX_up_ref(opts.tls) == 1) ctx_->tls = opts.tls;
     ctx_->side = role::server;
     ctx_->cfg = opts.config;
     if (opts.on_http) ctx_->cfg.plain_http = true;
@@ -225,7 +227,12 @@ class server_state final : public connection_owner,
 
   void start_connection(int fd, std::string remote) {
     const std::shared_ptr<loop>& target = pool_ ? pool_->next_loop() : home_;
-    auto c = std::make_shared<tcp_connection>(target, ctx_, fd, std::move(remote));
+    std::shared_ptr<connection> c;
+    if (ctx_->tls != nullptr) {
+      c = std::make_shared<tls_connection>(target, ctx_, fd, std::move(remote), ctx_->tls);
+    } else {
+      c = std::make_shared<tcp_connection>(target, ctx_, fd, std::move(remote));
+    }
     connection::start(c);
     if (target == home_) {
       target->add(c);

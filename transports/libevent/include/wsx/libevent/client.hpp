@@ -1,4 +1,4 @@
-// wsx::libevent::client: connects to ws:// URLs, on the application's event_base or on
+// wsx::libevent::client: connects to ws:// and wss:// URLs, on the application's event_base or on
 // a loop_pool's.
 //
 //   wsx::libevent::client_options opts;
@@ -9,12 +9,15 @@
 //     std::fprintf(stderr, "%d %s %s\n", r.status, r.reason.c_str(), r.body.c_str());
 //   };
 //   wsx::libevent::client c(base, std::move(opts));
-//   wsx::session_ptr s = c.connect("ws://example.com/chat?room=1");
+//   wsx::session_ptr s = c.connect("wss://example.com/chat?room=1");
 //   event_base_dispatch(base);     // returns as soon as the connection (and the app's work) ends
 //
-// Only ws:// for now: a wss:// URL ends in on_connect_error saying that this transport has no TLS
-// yet. Sessions are the same as a server's. See docs/libevent.md.
+// TLS verifies the server's certificate and host name by default, against the system's trust
+// store (or options.ca_file), and sends SNI. Sessions are the same as a server's. See
+// docs/libevent.md.
 #pragma once
+
+#include <openssl/ssl.h>
 
 #include <chrono>
 #include <memory>
@@ -44,12 +47,18 @@ struct client_options {
   std::string origin;
   std::vector<header_field> headers;
 
+  // wss://: the TLS context (the client takes a reference). Null: the client makes one that
+  // verifies the peer against `ca_file` when set, else the system's default trust store. Host
+  // name checking and SNI are applied per connection either way.
+  SSL_CTX* tls = nullptr;
+  std::string ca_file;
+
   // Optional: a table to put the client's sessions in (user id ""), and counters.
   std::shared_ptr<connection_table> table;
   std::shared_ptr<stats> counters;
 
   // When the client ends a connection itself (a close deadline), how long it waits for the
-  // server's FIN before closing the socket regardless.
+  // server's FIN (TCP) or close_notify (TLS) before closing the socket regardless.
   std::chrono::milliseconds linger{2000};
 };
 
@@ -70,8 +79,8 @@ class client {
   client(const client&) = delete;
   client& operator=(const client&) = delete;
 
-  // Starts connecting to `url` ("ws://host[:port][/path][?query]") and returns the session at
-  // once; "wss://…" fails through on_connect_error (no TLS in this transport yet). Exactly one of
+  // Starts connecting to `url` ("ws://host[:port][/path][?query]" or "wss://…") and returns the
+  // session at once. Exactly one of
   // on_open or on_connect_error follows, then on_close when the session ends; a malformed URL, a
   // failed name lookup, connect or TLS handshake, and a refused upgrade all arrive as
   // on_connect_error (with the server's status, headers and body for a refusal). Before on_open,

@@ -1,4 +1,4 @@
-// wsx::libevent::server: a WebSocket server over TCP on libevent, either on the
+// wsx::libevent::server: a WebSocket server over TCP or TLS on libevent, either on the
 // application's own event_base or on a loop_pool's.
 //
 //   event_base* base = event_base_new();           // the application's loop, with its own events
@@ -16,6 +16,8 @@
 // connect (and as which user); accepted sessions are in table() until they end, whichever way
 // they end. stop() shuts down gracefully. See docs/libevent.md.
 #pragma once
+
+#include <openssl/ssl.h>
 
 #include <chrono>
 #include <cstddef>
@@ -47,9 +49,12 @@ struct server_options {
   int backlog = 4096;
 
   // Limits, deadlines and delivery of every connection (see wsx::config). The core's
-  // handshake_timeout also bounds a deferred upgrade decision. (TLS is not supported by this
-  // transport yet: docs/libevent.md.)
+  // handshake_timeout also bounds a deferred upgrade decision and, on TLS, the TLS handshake.
   wsx::config config = default_config();
+  // Set: every connection on this port speaks TLS (wss://) with this context (certificate and key
+  // loaded by the application). The server takes a reference when it is made (SSL_CTX_up_ref),
+  // dropped when its last connection is gone, so the application may free its own at once.
+  SSL_CTX* tls = nullptr;
 
   // Decides each upgrade: accept (user id, subprotocol, headers), reject (status, reason) or
   // defer (answer later from any thread through upgrade_context::defer()). Runs on the
@@ -70,8 +75,8 @@ struct server_options {
   std::shared_ptr<connection_table> table;
   std::shared_ptr<stats> counters;
 
-  // After a connection's closing handshake: how long to wait for the peer's FIN before the
-  // socket is closed regardless.
+  // After a connection's closing handshake: how long to wait for the peer's FIN (TCP) or
+  // close_notify (TLS) before the socket is closed regardless.
   std::chrono::milliseconds linger{2000};
 };
 
