@@ -100,6 +100,10 @@ TEST_P(slowloris, non_reading_client_is_closed_at_the_write_deadline_with_bounde
     if (ec == wsx::errc::closed || std::chrono::steady_clock::now() > give_up) break;
     if (!ec) {
       ++accepted;
+    } else if (ec == wsx::errc::invalid_state) {
+      // The write deadline has fired and the session is closing (not yet ended): a send from
+      // another thread in that moment is refused as too late, not counted as dropped.
+      std::this_thread::yield();
     } else {
       EXPECT_EQ(ec, wsx::errc::output_limit);
       ++refused;
