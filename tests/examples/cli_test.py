@@ -56,6 +56,7 @@ CASES = {
 }
 CLIENT_URL_REASON = {
     "asio_echo_client": "URL: http://127.0.0.1:9/ is not a ws:// URL",
+    "libevent_echo_client": "URL: http://127.0.0.1:9/ is not a ws:// URL",
     "poll_echo_client": "URL: http://127.0.0.1:9/ is not a ws://HOST:PORT URL",
 }
 

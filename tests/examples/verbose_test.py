@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
-"""asio_echo_server --verbose: one stderr line per refused handshake and per session end,
-written through the server's observer (examples/common/observer_log.cpp).
+"""An echo server's --verbose (asio_echo_server, libevent_echo_server): one stderr line per
+refused handshake and per session end, written through the server's observer
+(examples/common/observer_log.cpp).
 
-usage: verbose_test.py ASIO_ECHO_SERVER
+usage: verbose_test.py ECHO_SERVER
 
 Starts the server on a free port (--port 0, the port read from its "listening on" line), sends
 a request without Upgrade (426), one with a bad key (400), half a request then FIN (peer gone),
 and a real session closed with 1000 "bye"; then SIGTERM (stopped by PID) and checks that the
 process exited 0 and that stderr holds exactly the expected lines, in order.
 """
+import os
 import re
 import signal
 import socket
@@ -63,15 +65,16 @@ def main() -> int:
         if proc.poll() is None:
             proc.kill()
     lines = err.splitlines()
+    name = re.escape(os.path.basename(sys.argv[1]))
     ep = r"127\.0\.0\.1:\d+"
     expected = [
-        rf"asio_echo_server: {ep} handshake refused: 426 Upgrade: websocket header missing.* "
+        rf"{name}: {ep} handshake refused: 426 Upgrade: websocket header missing.* "
         r"\[request, after \d+\.\d ms\]$",
-        rf"asio_echo_server: {ep} handshake refused: 400 Sec-WebSocket-Key .*\[request, after .*\]$",
-        rf"asio_echo_server: {ep} handshake failed: connection closed during the opening "
+        rf"{name}: {ep} handshake refused: 400 Sec-WebSocket-Key .*\[request, after .*\]$",
+        rf"{name}: {ep} handshake failed: connection closed during the opening "
         r"handshake \[peer, after .*\]$",
-        rf"asio_echo_server: {ep} opened$",
-        rf"asio_echo_server: {ep} ended: 1000 'bye' after \d+\.\d m?s$",
+        rf"{name}: {ep} opened$",
+        rf"{name}: {ep} ended: 1000 'bye' after \d+\.\d m?s$",
     ]
     ok = proc.returncode == 0 and len(lines) == len(expected) and all(
         re.match(e, line) for e, line in zip(expected, lines))

@@ -16,7 +16,7 @@
 
 #include "tcp_connection.hpp"
 #include "tls_connection.hpp"
-#include "url.hpp"
+#include "wsx/common/url.hpp"
 
 namespace wsx::asio {
 
@@ -78,7 +78,7 @@ client::~client() = default;
 session_ptr client::connect(std::string_view url) {
   std::error_code ec;
   std::string error;
-  std::optional<detail::ws_url> parsed = detail::parse_ws_url(url, error);
+  std::optional<wsx::ws_url> parsed = wsx::parse_ws_url(url, error);
   if (!parsed) ec = std::make_error_code(std::errc::invalid_argument);
   std::shared_ptr<::asio::ssl::context> tls;
   if (parsed && parsed->tls) {

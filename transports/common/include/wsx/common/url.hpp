@@ -1,11 +1,12 @@
-// ws:// and wss:// URLs (RFC 6455 §3), split for name resolution, TLS and the upgrade request.
+// ws:// and wss:// URLs (RFC 6455 §3), split for name resolution, TLS and the upgrade request:
+// what every transport's client does with the URL it is given.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <string_view>
 
-namespace wsx::asio::detail {
+namespace wsx {
 
 struct ws_url {
   bool tls = false;       // wss
@@ -19,4 +20,4 @@ struct ws_url {
 // fragment — RFC 6455 §3 forbids it —, empty host, bad port, spaces or control characters).
 std::optional<ws_url> parse_ws_url(std::string_view url, std::string& error);
 
-}  // namespace wsx::asio::detail
+}  // namespace wsx

@@ -4,13 +4,13 @@
 // a name, an IPv4 literal or an IPv6 literal in brackets; it is kept as written (minus the
 // brackets) for resolution, SNI and certificate checking. The target is the path, "/" when
 // empty, plus the query, sent as given.
-#include "url.hpp"
+#include "wsx/common/url.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 
-namespace wsx::asio::detail {
+namespace wsx {
 namespace {
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
@@ -111,4 +111,4 @@ std::optional<ws_url> parse_ws_url(std::string_view url, std::string& error) {
   return out;
 }
 
-}  // namespace wsx::asio::detail
+}  // namespace wsx
