@@ -181,13 +181,15 @@ handshake_failure parse_failure(errc ec, std::string_view detail) {
   return refuse(ec, 400, "malformed HTTP request: " + one_line(detail));
 }
 
-std::string build_accept_response(std::string_view client_key, const accept_options& opts) {
+std::string build_accept_response(std::string_view client_key, const accept_options& opts,
+                                  std::string_view extensions) {
   std::string out = "HTTP/1.1 101 Switching Protocols\r\n";
   // RFC 6455 §4.2.2 item 5.
   append_header(out, "Upgrade", "websocket");
   append_header(out, "Connection", "Upgrade");
   append_header(out, "Sec-WebSocket-Accept", accept_key(client_key));
   if (!opts.subprotocol.empty()) append_header(out, "Sec-WebSocket-Protocol", opts.subprotocol);
+  if (!extensions.empty()) append_header(out, "Sec-WebSocket-Extensions", extensions);
   for (const auto& f : opts.extra_headers) append_header(out, f.name, f.value);
   out += "\r\n";
   return out;
@@ -202,7 +204,8 @@ std::string make_client_key() {
   return base64(reinterpret_cast<const unsigned char*>(nonce.data()), nonce.size());
 }
 
-std::string build_client_request(const client_options& opts, std::string_view client_key) {
+std::string build_client_request(const client_options& opts, std::string_view client_key,
+                                 std::string_view extensions) {
   // RFC 6455 §4.1 items 1-10.
   std::string out = "GET " + one_line(opts.target.empty() ? "/" : opts.target) + " HTTP/1.1\r\n";
   append_header(out, "Host", opts.host);
@@ -216,13 +219,15 @@ std::string build_client_request(const client_options& opts, std::string_view cl
     for (const auto& p : opts.subprotocols) list += (list.empty() ? "" : ", ") + p;
     append_header(out, "Sec-WebSocket-Protocol", list);
   }
+  if (!extensions.empty()) append_header(out, "Sec-WebSocket-Extensions", extensions);
   for (const auto& f : opts.extra_headers) append_header(out, f.name, f.value);
   out += "\r\n";
   return out;
 }
 
 std::error_code check_upgrade_response(const http_head& head, std::string_view client_key,
-                                       const client_options& offered, opened& out) {
+                                       const client_options& offered, opened& out,
+                                       bool extension_offered) {
   const auto& h = head.headers;
   // RFC 6455 §4.1, the client's checks of the server's handshake, items 1-6.
   if (head.status != 101) return errc::bad_status;
@@ -242,8 +247,9 @@ std::error_code check_upgrade_response(const http_head& head, std::string_view c
       chosen = tokens[0];
     }
   }
-  // Item 5: an extension not offered fails the connection; this client offers none yet.
-  if (const auto ext = joined(h, "Sec-WebSocket-Extensions"); ext && !trim(*ext).empty()) {
+  // Item 5: an extension not offered fails the connection.
+  if (const auto ext = joined(h, "Sec-WebSocket-Extensions");
+      ext && !trim(*ext).empty() && !extension_offered) {
     return errc::bad_extension;
   }
   out.subprotocol = std::move(chosen);
@@ -256,6 +262,7 @@ std::error_code check_upgrade_response(const http_head& head, std::string_view c
 
 opening_handshake::opening_handshake(http_parser::kind k, const config& cfg)
     : parser_(k, cfg.max_header_bytes),
+      deflate_(cfg.deflate),
       client_(k == http_parser::kind::response),
       plain_http_(cfg.plain_http) {}
 
@@ -280,7 +287,9 @@ std::error_code opening_handshake::start_client(const client_options& opts, cons
       std::unique_ptr<opening_handshake>(new opening_handshake(http_parser::kind::response, cfg));
   hs->key_ = std::move(key);
   hs->subprotocols_ = opts.subprotocols;  // RFC 6455 §4.1: the answer may pick one of these
-  request = build_client_request(opts, hs->key_);
+  const std::string offer = cfg.deflate.enabled ? client_offer(cfg.deflate) : std::string{};
+  hs->deflate_.enabled = !offer.empty();
+  request = build_client_request(opts, hs->key_, offer);
   out = std::move(hs);
   return {};
 }
@@ -324,6 +333,14 @@ handshake_outcome opening_handshake::read_request(http_parser::status st) {
   upgrade_request req;
   if (const auto failure = check_upgrade_request(head, req, key_)) return refusal(*failure);
   subprotocols_ = req.subprotocols;
+  // RFC 7692 §5.1: the first acceptable permessage-deflate offer, answered by accept().
+  if (const auto offers = joined(head.headers, "Sec-WebSocket-Extensions");
+      offers && deflate_.enabled) {
+    if (auto a = negotiate_server(*offers, deflate_)) {
+      agreed_ = a->params;
+      answer_ = std::move(a->answer);
+    }
+  }
   return req;
 }
 
@@ -336,12 +353,23 @@ handshake_outcome opening_handshake::read_response(http_parser::status st) {
   opened ev;
   client_options offered;
   offered.subprotocols = subprotocols_;
-  if (const auto ec = check_upgrade_response(head, key_, offered, ev)) {
+  if (const auto ec = check_upgrade_response(head, key_, offered, ev, deflate_.enabled)) {
     std::string reason = head.status != 101 ? "server answered " + std::to_string(head.status) +
                                                   " " + head.reason_phrase
                                             : ec.message();
     return rejected{ec, head.status, std::move(reason), std::move(head.headers),
                     std::move(head.body)};
+  }
+  // RFC 7692 §5: an answer that breaks §7.1 fails the connection (1010, naming the problem).
+  if (const auto ext = joined(head.headers, "Sec-WebSocket-Extensions");
+      ext && !trim(*ext).empty()) {
+    deflate_params p;
+    if (auto why = check_server_answer(*ext, deflate_, p); !why.empty())
+      return rejected{errc::bad_deflate_answer, head.status, std::move(why),
+                      std::move(head.headers), std::move(head.body)};
+    agreed_ = p;
+    answer_ = std::string(trim(*ext));
+    ev.extensions = {answer_};
   }
   return ev;
 }
@@ -370,7 +398,7 @@ std::error_code opening_handshake::accept(const accept_options& opts, std::strin
     return errc::invalid_argument;
   if (!valid_answer_headers(answer_kind::upgrade, opts.extra_headers))
     return errc::invalid_argument;
-  response = build_accept_response(key_, opts);
+  response = build_accept_response(key_, opts, answer_);
   return {};
 }
 
