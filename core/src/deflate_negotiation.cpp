@@ -30,7 +30,7 @@ std::vector<std::string_view> split_outside_quotes(std::string_view s, char sep)
   bool quoted = false;
   for (std::size_t i = 0; i <= s.size(); ++i) {
     if (i < s.size()) {
-      if (quoted && s[i] == '\\') {
+      if (quoted && s[i] == '\\' && i + 1 < s.size()) {
         ++i;
         continue;
       }

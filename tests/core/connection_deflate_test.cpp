@@ -6,6 +6,10 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <malloc.h>
+
+#include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -371,4 +375,78 @@ RC_GTEST_PROP(connection_deflate, chunking_a_compressed_stream_does_not_change_e
   const auto cuts =
       *rc::gen::container<std::vector<std::size_t>>(rc::gen::inRange<std::size_t>(1, 40));
   RC_ASSERT(run(cuts) == whole);
+}
+
+// Heap bytes per server connection (glibc's mallinfo2), printed for docs/deflate.md and bounded
+// by zlib's formula: an idle connection without context takeover holds no zlib stream after
+// shrink_to_fit(); with context takeover it keeps both windows.
+namespace {
+
+// Small chunks plus mmap()ed ones (zlib's larger buffers are above the mmap threshold).
+std::size_t heap_in_use() {
+  const auto m = mallinfo2();
+  return m.uordblks + m.hblkhd;
+}
+
+struct heap_figures {
+  std::size_t active;  // after a message each way
+  std::size_t idle;    // after shrink_to_fit()
+};
+
+heap_figures per_connection(const wsx::config& cfg, bool negotiate) {
+  constexpr std::size_t n = 64;
+  const std::size_t before = heap_in_use();
+  std::vector<std::unique_ptr<deflate_server>> servers;
+  const std::string msg(2000, 'm');
+  for (std::size_t i = 0; i < n; ++i) {
+    peer_compressor z;  // each connection's peer has a stream of its own
+    servers.push_back(std::make_unique<deflate_server>(
+        cfg, negotiate ? "permessage-deflate; client_max_window_bits" : "x-none"));
+    auto& s = *servers.back();
+    const auto log = s.feed(client_frame(negotiate ? 0xC2 : 0x82, negotiate ? z(msg) : msg));
+    EXPECT_EQ(log, (lines{"chunk binary first last '" + msg + "'"}));
+    EXPECT_EQ(s.c.send_binary(wsx::as_bytes(msg), s.t.now()), std::error_code{});
+    drain_output(s.c, s.t.now());
+    s.response.clear();
+    s.response.shrink_to_fit();
+  }
+  heap_figures f{};
+  f.active = (heap_in_use() - before) / n;
+  for (auto& s : servers) s->c.shrink_to_fit();
+  f.idle = (heap_in_use() - before) / n;
+  return f;
+}
+
+}  // namespace
+
+TEST(connection_deflate, memory_per_connection_idle_and_active) {
+  wsx::config plain;
+  per_connection(plain, false);  // warm up: the thread's output block pool, the scratch buffer
+  const auto base = per_connection(plain, false);
+  wsx::config cfg = deflating();
+  cfg.deflate.memory_budget = 1 << 20;  // windows 15, memLevel 8
+  const auto takeover = per_connection(cfg, true);
+  cfg.deflate.no_context_takeover = true;
+  cfg.deflate.peer_no_context_takeover = true;
+  const auto reset = per_connection(cfg, true);
+  cfg = deflating();  // the default budget, 128 KiB: windows 14, memLevel 6
+  const auto budget = per_connection(cfg, true);
+  std::printf("heap per connection (bytes): no deflate active %zu idle %zu\n", base.active,
+              base.idle);
+  std::printf("  deflate 15/8/15, context takeover: active %zu idle %zu\n", takeover.active,
+              takeover.idle);
+  std::printf("  deflate 15/8/15, no context takeover: active %zu idle %zu\n", reset.active,
+              reset.idle);
+  std::printf("  deflate 14/6/14 (default budget), context takeover: active %zu idle %zu\n",
+              budget.active, budget.idle);
+  using wsx::detail::deflate_memory;
+  using wsx::detail::inflate_memory;
+  const std::size_t zlib_15 = deflate_memory(15, 8) + inflate_memory(15);
+  // zlib's own figures plus a little for the codec and allocator overhead.
+  EXPECT_GE(takeover.idle, base.idle + zlib_15);
+  EXPECT_LE(takeover.idle, base.idle + zlib_15 + 1024);
+  EXPECT_LE(budget.idle, base.idle + 128 * 1024 + 1024);
+  EXPECT_GE(reset.active, base.active + zlib_15);
+  // Without context takeover an idle connection holds only the codec object.
+  EXPECT_LE(reset.idle, base.idle + 256);
 }

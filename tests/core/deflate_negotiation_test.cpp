@@ -47,7 +47,8 @@ TEST(deflate_negotiation, parses_elements_params_and_quoted_values) {
 
 TEST(deflate_negotiation, rejects_broken_grammar) {
   for (const char* bad : {"permessage-deflate; =1", "permessage-deflate; a=\"1", "p d",
-                          "permessage-deflate; a=\"a b\"", "permessage-deflate; a=", "; a"}) {
+                          "permessage-deflate; a=\"a b\"", "permessage-deflate; a=", "; a",
+                          "permessage-deflate; a=\"\\"}) {
     EXPECT_FALSE(parse_extensions(bad)) << bad;
   }
 }
