@@ -83,7 +83,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // then agree with the whole run up to that message. At 15 every legal distance is in reach
   // either way, and any other outcome must match exactly.
   if (p.client_max_window_bits < 15 && a.error == wsx::errc::bad_compressed_data &&
-      b.error == wsx::errc{}) {
+      a.messages.size() < b.messages.size()) {
     FUZZ_CHECK(a.messages.size() <= b.messages.size());
     for (std::size_t i = 0; i < a.messages.size(); ++i) FUZZ_CHECK(a.messages[i] == b.messages[i]);
     return 0;
