@@ -139,10 +139,18 @@ std::error_code connection::send_shared(const shared_message& msg, time_point no
   if (m.role_ != role::server || m.stage_ != lifecycle::open || m.send_in_message_)
     return errc::invalid_state;
   if (msg.empty()) return errc::invalid_argument;
-  const auto wire = msg.wire();
+  // The compressed frame when this connection's peer reads a window that large (RFC 7692 §7.1.2)
+  // and the message is not under the threshold; the plain one otherwise.
+  const bool compressed = m.deflate_ && !msg.compressed_wire().empty() &&
+                          msg.compressed_window_bits() <= m.deflate_->peer_window_bits() &&
+                          msg.payload_size() >= m.cfg().deflate.threshold;
+  const auto wire = compressed ? msg.compressed_wire() : msg.wire();
   if (m.would_exceed(wire.size())) return errc::output_limit;
   const auto before = m.out_size();
-  m.act().out.append_shared(wire, msg.owner());
+  m.act().out.append_shared(wire, compressed ? msg.compressed_owner() : msg.owner());
+  // The peer's window now ends with this message, which our compressor never saw: it must not
+  // refer back past it.
+  if (compressed) m.deflate_->reset_compressor();
   m.note_output_grew(before, now);
   return {};
 }

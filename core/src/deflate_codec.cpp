@@ -16,6 +16,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "detail/frame_encoder.hpp"
+#include "wsx/shared_message.hpp"
+
 namespace wsx::detail {
 namespace {
 
@@ -58,6 +61,7 @@ deflate_codec::deflate_codec(role self, const deflate_params& p) noexcept
     : params_(p),
       deflate_bits_(p.deflate_window_bits),
       inflate_bits_(self == role::server ? p.client_max_window_bits : p.server_max_window_bits),
+      peer_bits_(self == role::server ? p.server_max_window_bits : p.client_max_window_bits),
       reset_deflater_(self == role::server ? p.server_no_context_takeover
                                            : p.client_no_context_takeover),
       reset_inflater_(self == role::server ? p.client_no_context_takeover
@@ -200,3 +204,29 @@ void deflate_codec::shrink() noexcept {
 }
 
 }  // namespace wsx::detail
+
+namespace wsx {
+
+// One fresh stream compresses the message once; every receiver's decompressor can read it, since
+// it refers to nothing before it (a connection's own compressor is reset after it, see
+// connection::send_shared()).
+shared_message shared_message::make_compressed(message_kind kind, bytes_view payload, int level,
+                                               unsigned window_bits) {
+  shared_message m = make(kind, payload);
+  detail::deflate_params p;
+  p.deflate_window_bits = static_cast<std::uint8_t>(std::clamp(window_bits, 9u, 15u));
+  p.level = std::clamp(level, 1, 9);
+  detail::deflate_codec codec{role::server, p};
+  std::vector<std::byte> body;
+  if (codec.compress(payload, true, body) != errc{}) return m;
+  const opcode op = kind == message_kind::text ? opcode::text : opcode::binary;
+  const std::size_t hs = detail::frame_header_size(body.size(), false);
+  auto bytes = std::make_shared<std::vector<std::byte>>(hs + body.size());
+  detail::write_frame_header(bytes->data(), true, op, body.size(), nullptr, true);
+  std::memcpy(bytes->data() + hs, body.data(), body.size());
+  m.compressed_ = std::move(bytes);
+  m.window_bits_ = p.deflate_window_bits;
+  return m;
+}
+
+}  // namespace wsx

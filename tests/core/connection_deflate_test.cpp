@@ -450,3 +450,33 @@ TEST(connection_deflate, memory_per_connection_idle_and_active) {
   // Without context takeover an idle connection holds only the codec object.
   EXPECT_LE(reset.idle, base.idle + 256);
 }
+
+TEST(connection_deflate, send_shared_compresses_once_for_every_receiver) {
+  const std::string text(3000, 'b');
+  const auto msg = wsx::shared_message::make_compressed(wsx::message_kind::text,
+                                                        wsx::as_bytes(text + "roadcast"));
+  ASSERT_FALSE(msg.compressed_wire().empty());
+  EXPECT_LT(msg.compressed_wire().size(), 100u);
+  EXPECT_EQ(msg.compressed_window_bits(), 15u);
+  wsx::config roomy = deflating();
+  roomy.deflate.memory_budget = 1 << 20;  // lets the server use a window of 15
+  wsx::config small = deflating();
+  small.deflate.memory_budget = 48 * 1024;  // asks the server for a window of 11
+  pair deflating_peer{roomy, deflating()}, plain_peer{wsx::config{}, deflating()},
+      small_window_peer{small, deflating()};
+  for (pair* p : {&deflating_peer, &plain_peer, &small_window_peer}) {
+    // Context first, so that the shared frame lands in the middle of a stream.
+    EXPECT_FALSE(p->server.send_text(text + "efore", p->t.now()));
+    p->pump();
+    EXPECT_FALSE(p->server.send_shared(msg, p->t.now()));
+    p->pump();
+    EXPECT_EQ(p->client_log.back(), "chunk text first last '" + text + "roadcast'");
+    EXPECT_EQ(rsv1(p->to_client), p == &deflating_peer);
+    // The connection's own compressor goes on after the shared frame.
+    EXPECT_FALSE(p->server.send_text(text + "after", p->t.now()));
+    p->pump();
+    EXPECT_EQ(p->client_log.back(), "chunk text first last '" + text + "after'");
+  }
+  // The same message object, on connections of both kinds: its bytes are shared, not copied.
+  EXPECT_EQ(msg.compressed_owner().use_count(), 1);
+}

@@ -25,8 +25,10 @@ class deflate_codec {
   // False when this side may not compress at all (the peer allows a window of 8 only, which
   // zlib cannot honour): every message leaves uncompressed then.
   bool can_compress() const noexcept { return deflate_bits_ >= 9; }
-  // The window this side's compressor uses (what a shared compressed frame must not exceed).
+  // The window this side's compressor uses.
   unsigned compress_window_bits() const noexcept { return deflate_bits_; }
+  // The largest window the peer agreed to read this side's messages with (RFC 7692 §7.1.2).
+  unsigned peer_window_bits() const noexcept { return peer_bits_; }
 
   // Compresses `in`, the next piece of the message being sent; `fin` ends the message, whose
   // 00 00 ff ff tail is then removed (§7.2.1). The result replaces `out`'s contents.
@@ -60,6 +62,7 @@ class deflate_codec {
   std::unique_ptr<stream> inf_;
   std::uint8_t deflate_bits_;
   std::uint8_t inflate_bits_;
+  std::uint8_t peer_bits_;
   bool reset_deflater_;     // our side: no context takeover
   bool reset_inflater_;     // the peer's side: no context takeover
   bool deflating_ = false;  // a message is half sent
