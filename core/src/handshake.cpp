@@ -1,4 +1,5 @@
-// The opening handshake (RFC 6455 §4) on top of a parsed http_head.
+// The opening handshake (RFC 6455 §4) on top of a parsed http_head (its keys are in
+// handshake_keys.cpp, the permessage-deflate offer and answer in deflate_negotiation.cpp).
 //
 // Server: check_upgrade_request() runs the §4.2.1 checks in a fixed order and, for the first one
 // that fails, returns the status, the extra headers the answer must carry and a one-line reason
@@ -9,8 +10,6 @@
 // check_upgrade_response() runs the §4.1 checks of the answer. opening_handshake drives these for
 // one connection: it feeds the parser and turns each finished head into an outcome (an event to
 // report, or a refusal to queue) that the connection applies; it changes no connection state.
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -25,43 +24,14 @@
 
 #include "detail/handshake.hpp"
 #include "detail/http_fields.hpp"
-#include "detail/random.hpp"
 
 namespace wsx::detail {
 
 namespace {
 
-constexpr std::string_view websocket_guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 constexpr std::string_view proxy_hint =
     "if a reverse proxy sits in front, forward the Upgrade and Connection headers (nginx: "
     "proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection \"upgrade\")";
-
-int base64_value(char c) noexcept {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
-// RFC 6455 §4.2.1 item 5: the key decodes to 16 bytes, i.e. 22 base64 characters and "==".
-// The last character before the padding must carry zero low bits (canonical encoding).
-bool valid_client_key(std::string_view key) noexcept {
-  if (key.size() != 24 || key[22] != '=' || key[23] != '=') return false;
-  for (std::size_t i = 0; i < 22; ++i) {
-    if (base64_value(key[i]) < 0) return false;
-  }
-  return (base64_value(key[21]) & 0x0F) == 0;
-}
-
-std::string base64(const unsigned char* data, std::size_t n) {
-  std::string out(4 * ((n + 2) / 3) + 1, '\0');
-  const int len =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
-  out.resize(len > 0 ? static_cast<std::size_t>(len) : 0);
-  return out;
-}
 
 handshake_failure refuse(errc ec, int status, std::string reason,
                          std::vector<header_field> headers = {}) {
@@ -77,18 +47,6 @@ std::string with_hint(std::string_view what, const std::optional<std::string>& g
 }
 
 }  // namespace
-
-std::string accept_key(std::string_view client_key) {
-  std::string input{client_key};
-  input += websocket_guid;
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int digest_len = 0;
-  if (EVP_Digest(input.data(), input.size(), digest.data(), &digest_len, EVP_sha1(), nullptr) !=
-      1) {
-    return {};
-  }
-  return base64(digest.data(), digest_len);
-}
 
 // ---- server ------------------------------------------------------------------------------------
 
@@ -196,13 +154,6 @@ std::string build_accept_response(std::string_view client_key, const accept_opti
 }
 
 // ---- client ------------------------------------------------------------------------------------
-
-std::string make_client_key() {
-  // RFC 6455 §4.1 item 7: a randomly selected 16-byte nonce, base64-encoded.
-  std::array<std::byte, 16> nonce{};
-  if (!random_bytes(nonce)) return {};
-  return base64(reinterpret_cast<const unsigned char*>(nonce.data()), nonce.size());
-}
 
 std::string build_client_request(const client_options& opts, std::string_view client_key,
                                  std::string_view extensions) {

@@ -78,6 +78,8 @@ class http_parser {
 
 // RFC 6455 §4.2.2: base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")).
 std::string accept_key(std::string_view client_key);
+// RFC 6455 §4.2.1 item 5: `key` is the canonical base64 of 16 bytes.
+bool valid_client_key(std::string_view key) noexcept;
 
 // ---- server ------------------------------------------------------------------------------------
 // Why a request was refused: the error, the status to answer with, a one-line reason that names
