@@ -349,6 +349,10 @@ std::error_code opening_handshake::accept(const accept_options& opts, std::strin
     return errc::invalid_argument;
   if (!valid_answer_headers(answer_kind::upgrade, opts.extra_headers))
     return errc::invalid_argument;
+  // The core writes the permessage-deflate answer itself; a second one would contradict it.
+  for (const auto& f : opts.extra_headers)
+    if (!answer_.empty() && ascii_iequals(f.name, "Sec-WebSocket-Extensions"))
+      return errc::invalid_argument;
   response = build_accept_response(key_, opts, answer_);
   return {};
 }

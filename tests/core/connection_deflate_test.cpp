@@ -216,6 +216,19 @@ TEST(connection_deflate, messages_under_the_threshold_leave_uncompressed) {
   EXPECT_EQ(p.server_log.back(), "chunk text first last 'short'");
 }
 
+TEST(connection_deflate, accept_refuses_a_second_extensions_header) {
+  fake_clock t;
+  wsx::connection c{wsx::role::server, deflating(), t.now()};
+  c.receive(wsx::as_bytes(request_head + "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n"),
+            t.now());
+  lines log;
+  drain_events(c, log);
+  EXPECT_EQ(c.accept({"", {{"Sec-WebSocket-Extensions", "x-other"}}}, t.now()),
+            wsx::errc::invalid_argument);
+  EXPECT_EQ(c.buffered_amount(), 0u);  // nothing queued: the request still waits
+  EXPECT_FALSE(c.accept({}, t.now()));
+}
+
 TEST(connection_deflate, server_inflates_a_compressed_client_message) {
   deflate_server s;
   EXPECT_THAT(s.response, HasSubstr("Sec-WebSocket-Extensions: permessage-deflate\r\n"));
