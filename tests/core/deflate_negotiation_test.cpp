@@ -153,7 +153,9 @@ TEST(deflate_negotiation, server_sizes_windows_and_mem_level_from_the_budget) {
       {128 * 1024, "permessage-deflate; client_max_window_bits", 14, 6, 14},
       // ... and when it does not, our compressor gives way alone.
       {128 * 1024, "permessage-deflate", 13, 6, 15},
+      {320 * 1024, "permessage-deflate", 15, 8, 15},
       {64 * 1024, "permessage-deflate; client_max_window_bits", 12, 5, 12},
+      {64 * 1024, "permessage-deflate", 11, 4, 15},
       {32 * 1024, "permessage-deflate; client_max_window_bits", 11, 4, 11},
   };
   for (const auto& r : rows) {
@@ -167,6 +169,7 @@ TEST(deflate_negotiation, server_sizes_windows_and_mem_level_from_the_budget) {
   }
   // Too small for any compressor: declined, the connection runs without compression.
   EXPECT_FALSE(negotiate_server("permessage-deflate; client_max_window_bits", budget(16 * 1024)));
+  EXPECT_FALSE(negotiate_server("permessage-deflate", budget(32 * 1024)));  // 15 stays: no room
 }
 
 TEST(deflate_negotiation, client_offer_follows_the_options) {
