@@ -11,7 +11,7 @@
 // serves wss://. --verbose logs through the server's observer (examples/common/observer_log).
 //
 // usage: asio_echo_server [--host 127.0.0.1] [--port 0] [--threads 1]
-//                         [--tls-cert FILE --tls-key FILE] [--verbose]
+//                         [--tls-cert FILE --tls-key FILE] [--deflate] [--verbose]
 #include <signal.h>
 
 #include <cstdio>
@@ -37,16 +37,18 @@ struct options {
   std::string tls_cert;
   std::string tls_key;
   bool verbose = false;
+  bool deflate = false;
 };
 
 constexpr const char* usage =
     "usage: asio_echo_server [--host HOST] [--port PORT] [--threads N]\n"
-    "                        [--tls-cert FILE --tls-key FILE] [--verbose]\n"
+    "                        [--tls-cert FILE --tls-key FILE] [--deflate] [--verbose]\n"
     "  --host HOST       address to listen on (default 127.0.0.1)\n"
     "  --port PORT       0-65535; 0 picks a free one, printed as \"listening on HOST:PORT\"\n"
     "  --threads N       threads running the io_context (default 1)\n"
     "  --tls-cert FILE   PEM certificate chain: serve wss:// (needs --tls-key)\n"
     "  --tls-key FILE    PEM private key\n"
+    "  --deflate         accept permessage-deflate (RFC 7692)\n"
     "  --verbose         one line on stderr per session opened, per session ended\n"
     "                    (code, reason, duration, error) and per refused handshake\n"
     "                    (status, reason, peer)";
@@ -76,6 +78,7 @@ int main(int argc, char** argv) {
   cli.add_option("--tls-cert", examples::read_text(opt.tls_cert));
   cli.add_option("--tls-key", examples::read_text(opt.tls_key));
   cli.add_switch("--verbose", opt.verbose);
+  cli.add_switch("--deflate", opt.deflate);
   if (const std::optional<int> status = cli.parse(argc, argv)) return *status;
   if (opt.tls_cert.empty() != opt.tls_key.empty()) {
     return cli.fail("--tls-cert and --tls-key go together");
@@ -89,6 +92,7 @@ int main(int argc, char** argv) {
   so.single_threaded = opt.server.threads == 1;  // no strand per connection
   so.config = wsx::asio::default_config();
   examples::apply_conformance_limits(so.config);
+  so.config.deflate.enabled = opt.deflate;
   so.backpressure.action = wsx::backpressure::close_slow_consumer;
   if (!opt.tls_cert.empty()) {
     so.tls = load_tls(opt);

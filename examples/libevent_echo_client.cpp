@@ -7,7 +7,7 @@
 // event_base_dispatch(), which returns as soon as the connection is over (wsx leaves nothing on
 // the base). Messages are echoed whole with their own opcode.
 //
-// usage: libevent_echo_client --agent NAME [--verbose] ws://127.0.0.1:PORT
+// usage: libevent_echo_client --agent NAME [--verbose] [--deflate] ws://127.0.0.1:PORT
 #include <event2/event.h>
 #include <signal.h>
 
@@ -24,6 +24,7 @@ namespace {
 struct driver {
   std::string base_url;  // ws://host:port without a trailing '/'
   bool verbose = false;
+  bool deflate = false;
 
   // Runs one connection to base_url + target until it is over; every message is echoed and the
   // last text message is stored in `last_text`. False when the connection never opened.
@@ -32,6 +33,7 @@ struct driver {
     wsx::libevent::client_options opts;
     opts.config = wsx::libevent::default_config();
     examples::apply_conformance_limits(opts.config);
+    opts.config.deflate.enabled = deflate;
     opts.backpressure.action = wsx::backpressure::close_slow_consumer;
     opts.handlers.on_open = [&](const wsx::session_ptr&, const wsx::opened&) { opened = true; };
     opts.handlers.on_message = [&](const wsx::session_ptr& s, wsx::message_kind kind,
@@ -83,6 +85,7 @@ int main(int argc, char** argv) {
   d.base_url = args.url;
   while (d.base_url.ends_with('/')) d.base_url.pop_back();
   d.verbose = args.verbose;
+  d.deflate = args.deflate;
   ::signal(SIGPIPE, SIG_IGN);  // belt and braces: wsx sends with MSG_NOSIGNAL already
   return examples::run_conformance_cases(
       program, args.agent,

@@ -6,7 +6,7 @@
 // socket in a poll_session pumped by a single-fd poll() loop until the core lets the transport
 // close (the server's FIN arrived or the close deadline passed). Every message is echoed.
 //
-// usage: poll_echo_client --agent NAME [--verbose] ws://127.0.0.1:PORT
+// usage: poll_echo_client --agent NAME [--verbose] [--deflate] ws://127.0.0.1:PORT
 #include <netdb.h>
 #include <signal.h>
 
@@ -155,6 +155,7 @@ int main(int argc, char** argv) {
     return *status;
   }
   d.verbose = args.verbose;
+  d.cfg.deflate.enabled = args.deflate;
   ::signal(SIGPIPE, SIG_IGN);  // writev() on a reset socket must return EPIPE, not kill us
   return examples::run_conformance_cases(
       program, args.agent,

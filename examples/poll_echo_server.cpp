@@ -119,9 +119,10 @@ void accept_all(int listener, std::vector<poll_session>& sessions, const wsx::co
 }
 
 constexpr const char* usage =
-    "usage: poll_echo_server [--host HOST] [--port PORT] [--verbose]\n"
+    "usage: poll_echo_server [--host HOST] [--port PORT] [--deflate] [--verbose]\n"
     "  --host HOST   address to listen on (default 127.0.0.1)\n"
     "  --port PORT   0-65535; 0 picks a free one, printed as \"listening on HOST:PORT\"\n"
+    "  --deflate     accept permessage-deflate (RFC 7692)\n"
     "  --verbose     every event of every connection on stderr";
 
 }  // namespace
@@ -133,6 +134,8 @@ int main(int argc, char** argv) {
   std::uint16_t port = 0;
   cli.add_option("--port", examples::read_port(port));
   cli.add_switch("--verbose", opt.verbose);
+  bool deflate = false;
+  cli.add_switch("--deflate", deflate);
   if (const std::optional<int> status = cli.parse(argc, argv)) return *status;
   opt.port = std::to_string(port);
   ::signal(SIGPIPE, SIG_IGN);  // writev() on a reset socket must return EPIPE, not kill us
@@ -140,7 +143,8 @@ int main(int argc, char** argv) {
   const unique_fd listener = open_listener(opt);
   if (!signals || !listener) return 1;
 
-  const wsx::config cfg = poll_example::echo_config();
+  wsx::config cfg = poll_example::echo_config();
+  cfg.deflate.enabled = deflate;
   std::vector<poll_session> sessions;
   std::vector<pollfd> fds;
 

@@ -103,7 +103,9 @@ std::error_code connection::accept(const accept_options& opts, time_point now) {
   std::string response;
   if (const auto ec = m.handshake_->accept(opts, response)) return ec;
   m.queue_raw(response, now);
-  m.opened_now(opened{opts.subprotocol, {}, {}}, now);
+  opened ev{opts.subprotocol, {}, {}};
+  if (!m.handshake_->deflate_answer().empty()) ev.extensions = {m.handshake_->deflate_answer()};
+  m.opened_now(std::move(ev), now);
   return {};
 }
 
@@ -137,10 +139,18 @@ std::error_code connection::send_shared(const shared_message& msg, time_point no
   if (m.role_ != role::server || m.stage_ != lifecycle::open || m.send_in_message_)
     return errc::invalid_state;
   if (msg.empty()) return errc::invalid_argument;
-  const auto wire = msg.wire();
+  // The compressed frame when this connection's peer reads a window that large (RFC 7692 §7.1.2)
+  // and the message is not under the threshold; the plain one otherwise.
+  const bool compressed = m.deflate_ && !msg.compressed_wire().empty() &&
+                          msg.compressed_window_bits() <= m.deflate_->peer_window_bits() &&
+                          msg.payload_size() >= m.cfg().deflate.threshold;
+  const auto wire = compressed ? msg.compressed_wire() : msg.wire();
   if (m.would_exceed(wire.size())) return errc::output_limit;
   const auto before = m.out_size();
-  m.act().out.append_shared(wire, msg.owner());
+  m.act().out.append_shared(wire, compressed ? msg.compressed_owner() : msg.owner());
+  // The peer's window now ends with this message, which our compressor never saw: it must not
+  // refer back past it.
+  if (compressed) m.deflate_->reset_compressor();
   m.note_output_grew(before, now);
   return {};
 }
@@ -151,27 +161,43 @@ std::error_code connection::send(opcode op, bytes_view payload, bool fin, time_p
     return errc::invalid_argument;
   if (m.stage_ != lifecycle::open) return errc::invalid_state;
   if ((op == opcode::continuation) != m.send_in_message_) return errc::invalid_state;
+  // RFC 7692 §6: a message is compressed whole or not at all, decided by its first piece.
+  const bool starts = op != opcode::continuation;
+  const bool compress = starts ? m.deflate_ && m.deflate_->can_compress() &&
+                                     payload.size() >= m.cfg().deflate.threshold
+                               : m.send_compressed_;
+  // What compression may add to incompressible input (see deflate_codec::compress).
+  const std::size_t wire = compress ? payload.size() + payload.size() / 1024 + 64 : payload.size();
   const std::size_t fragment = m.cfg().auto_fragment_size;
-  const std::size_t piece = fragment ? fragment : payload.size();
-  const std::size_t frames = piece ? (payload.size() + piece - 1) / piece : 1;
-  if (m.would_exceed(payload.size() + std::max<std::size_t>(frames, 1) * 14))
-    return errc::output_limit;
+  const std::size_t piece = fragment ? fragment : std::max<std::size_t>(wire, 1);
+  const std::size_t frames = (wire + piece - 1) / piece;
+  if (m.would_exceed(wire + std::max<std::size_t>(frames, 1) * 14)) return errc::output_limit;
+  if (compress) {
+    auto& scratch = detail::compression_scratch();
+    if (const errc e = m.deflate_->compress(payload, fin, scratch); e != errc{}) return e;
+    payload = {scratch.data(), scratch.size()};
+  }
   const auto before = m.out_size();
   auto& out = m.act().out;
   const auto start = out.tail_mark();
   std::size_t off = 0;
+  bool rsv1 = compress && starts;  // RFC 7692 §6.1: on the first frame only
   do {
     const std::size_t n = std::min(piece, payload.size() - off);
     const bool last = off + n == payload.size();
-    if (!m.append_frame(fin && last, op, payload.subspan(off, n))) {
+    if (!m.append_frame(fin && last, op, payload.subspan(off, n), rsv1)) {
       out.truncate(start);  // no mask key for this frame: take the earlier ones back too
+      // The peer never sees what was compressed: forget it (always valid, see reset_compressor).
+      if (compress) m.deflate_->reset_compressor();
       return errc::invalid_state;
     }
     op = opcode::continuation;
+    rsv1 = false;
     off += n;
   } while (off < payload.size());
   m.note_output_grew(before, now);
   m.send_in_message_ = !fin;
+  m.send_compressed_ = compress && !fin;
   return {};
 }
 
@@ -234,6 +260,7 @@ void connection::shrink_to_fit() noexcept {
   auto& m = *impl_;
   if (!m.act_) return;
   auto& a = *m.act_;
+  if (m.deflate_ && !m.send_in_message_) m.deflate_->shrink();
   if (m.stage_ == lifecycle::open && a.spent()) {
     m.act_.reset();  // between two messages: a fresh one carries on from here
     return;

@@ -7,6 +7,7 @@
 // outcome (an event to report or a refusal to queue) that apply() turns into events and a stage.
 // Auto replies (pong, close echo) are queued at the moment their frame is decoded, which is
 // before the event is seen. Nothing is decoded after the peer's close frame (RFC 6455 §5.5.1).
+#include <algorithm>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -120,6 +121,10 @@ bool connection::impl::process_frame(time_point now) {
 }
 
 void connection::impl::on_data(const detail::frame_decoder::item& it) {
+  if (it.compressed) {
+    on_compressed(it);
+    return;
+  }
   if (cfg().delivery == delivery::chunks) {
     push(message_chunk{it.kind, it.first, it.last, it.payload});
     return;
@@ -131,6 +136,41 @@ void connection::impl::on_data(const detail::frame_decoder::item& it) {
   auto& a = act();
   a.assembly.insert(a.assembly.end(), it.payload.begin(), it.payload.end());
   if (it.last) {
+    a.assembled = true;
+    push(message{it.kind, {a.assembly.data(), a.assembly.size()}});
+  }
+}
+
+// RFC 7692 §7.2.2: a compressed message's pieces are inflated as they come, into the assembly
+// (whole messages) or a buffer of their own (chunks). The inflated size counts against
+// max_message_size while it grows, so memory stays bounded by the limit, never by the ratio.
+void connection::impl::on_compressed(const detail::frame_decoder::item& it) {
+  auto& a = act();
+  const bool chunks = cfg().delivery == delivery::chunks;
+  std::vector<std::byte>& buf = chunks ? a.inflated : a.assembly;
+  if (chunks) buf.clear();
+  if (it.first) {
+    a.inflated_size = 0;
+    a.inflated_utf8.reset();
+  }
+  const std::size_t before = buf.size();
+  const std::size_t room =
+      cfg().max_message_size - std::min(cfg().max_message_size, a.inflated_size);
+  if (const errc e = deflate_->inflate(it.payload, it.last, buf, room); e != errc{}) {
+    fail(e, now_);
+    return;
+  }
+  const bytes_view out{buf.data() + before, buf.size() - before};
+  a.inflated_size += out.size();
+  // RFC 6455 §8.1 on the inflated text, failing as soon as a byte makes it invalid.
+  if (it.kind == message_kind::text &&
+      (!a.inflated_utf8.feed(out) || (it.last && !a.inflated_utf8.complete()))) {
+    fail(errc::invalid_utf8, now_);
+    return;
+  }
+  if (chunks) {
+    push(message_chunk{it.kind, it.first, it.last, out});
+  } else if (it.last) {
     a.assembled = true;
     push(message{it.kind, {a.assembly.data(), a.assembly.size()}});
   }

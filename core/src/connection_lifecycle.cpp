@@ -79,6 +79,7 @@ void connection::impl::finish(close_code code, std::string reason, bool clean, e
   enter(lifecycle::closed, now_);
   if (ec != errc{}) sticky_ = ec;
   handshake_.reset();
+  deflate_.reset();  // no message is compressed or inflated any more
   push(closed{code, std::move(reason), clean, initiated_locally_, as_error_code(ec)});
 }
 
@@ -98,11 +99,21 @@ void connection::impl::handshake_failed(rejected r) {
   // A client that got a clean refusal (a status other than 101) did not start the ending.
   initiated_locally_ = role_ == role::server || e != errc::bad_status;
   std::string reason = r.reason;
+  if (reason.size() > detail::max_close_reason) reason.resize(detail::max_close_reason);
   push(std::move(r));
-  finish(close_code::abnormal, std::move(reason), false, e);
+  // RFC 7692 §5: a client whose 101 agreed an extension wrongly fails the established
+  // connection, with a close frame (1010, RFC 6455 §7.4.1) that names the problem.
+  const close_code code = to_close_code(e);
+  if (code == close_code::mandatory_extension) queue_close(code, reason, now_);
+  finish(code == close_code::mandatory_extension ? code : close_code::abnormal, std::move(reason),
+         false, e);
 }
 
 void connection::impl::opened_now(opened ev, time_point now) {
+  if (handshake_ && handshake_->deflate_agreed()) {
+    deflate_ = std::make_unique<detail::deflate_codec>(role_, *handshake_->deflate_agreed());
+    if (act_) act_->decoder.allow_rsv1();
+  }
   handshake_.reset();
   enter(lifecycle::open, now);
   push(std::move(ev));
@@ -128,14 +139,14 @@ void connection::impl::queue_raw(std::string_view s, time_point now) {
   note_output_grew(before, now);
 }
 
-bool connection::impl::append_frame(bool fin, opcode op, bytes_view payload) {
+bool connection::impl::append_frame(bool fin, opcode op, bytes_view payload, bool rsv1) {
   auto& out = act().out;
   if (role_ == role::client) {
     detail::mask_key key;
     if (!detail::next_mask_key(key)) return false;
-    detail::encode_frame(out, fin, op, payload, &key);
+    detail::encode_frame(out, fin, op, payload, &key, rsv1);
   } else {
-    detail::encode_frame(out, fin, op, payload, nullptr);
+    detail::encode_frame(out, fin, op, payload, nullptr, rsv1);
   }
   return true;
 }

@@ -42,6 +42,8 @@ constexpr close_code c1001 = close_code::going_away;
 constexpr close_code c1002 = close_code::protocol_error;
 constexpr close_code c1007 = close_code::invalid_payload;
 constexpr close_code c1009 = close_code::message_too_big;
+constexpr close_code c1010 = close_code::mandatory_extension;
+constexpr close_code c1011 = close_code::internal_error;
 
 constexpr code_row codes[] = {
     // Calls refused: nothing changed, no close frame is exchanged (RFC 6455 §7.1.5: 1006).
@@ -82,6 +84,10 @@ constexpr code_row codes[] = {
      "server chose a subprotocol the client did not offer"},
     {errc::bad_extension, handshake, abnormal, 0,
      "server chose an extension the client did not offer"},
+    // RFC 7692 §5 / RFC 6455 §7.4.1: a client that expected the server to agree an extension
+    // properly fails the connection with 1010 (its reason names the parameter).
+    {errc::bad_deflate_answer, handshake, c1010, 0,
+     "server's permessage-deflate answer is invalid (RFC 7692 §7.1)"},
     // Frames. RFC 6455 §7.4.1: 1002 for a protocol error; §8.1: 1007 for invalid UTF-8.
     {errc::protocol_error, protocol, c1002, 0, "WebSocket protocol violation"},
     {errc::bad_opcode, protocol, c1002, 0, "frame uses a reserved opcode"},
@@ -104,6 +110,17 @@ constexpr code_row codes[] = {
     {errc::message_too_large, limit, c1009, 0, "message exceeds config::max_message_size"},
     {errc::too_many_fragments, limit, c1009, 0,
      "message has more fragments than config::max_fragments_per_message"},
+    // permessage-deflate. RFC 7692 §6.1: RSV1 marks the first frame of a compressed message
+    // only; inflating past the message limit is 1009 like any too-big message; zlib running out
+    // of memory is this side's fault (1011).
+    {errc::bad_rsv1, protocol, c1002, 0,
+     "RSV1 (compressed) set on a control or continuation frame (RFC 7692 §6.1)"},
+    {errc::bad_compressed_data, protocol, c1007, 0,
+     "compressed message is not valid DEFLATE data (RFC 7692 §6.2)"},
+    {errc::inflated_too_large, limit, c1009, 0,
+     "compressed message inflates past config::max_message_size"},
+    {errc::compression_failed, limit, c1011, 0,
+     "zlib could not allocate or run a compression stream"},
     // Deadlines. handshake_timeout is both a timeout and a failed handshake; the idle timeout
     // closes with 1001 "going away" (RFC 6455 §7.4.1), as a server dropping an idle client does.
     {errc::handshake_timeout, timeout | handshake, abnormal, 0,

@@ -99,9 +99,12 @@ frame_decoder::item frame_decoder::next(std::span<std::byte> in, std::size_t& co
       if (len >> 63) return fail(errc::bad_length);
     }
     // RFC 6455 §5.2: RSV1-3 MUST be 0 unless an extension defining them was negotiated.
-    if (b0 & 0x70) return fail(errc::reserved_bits);
+    const bool rsv1 = (b0 & 0x40) != 0;
+    if ((b0 & 0x30) || (rsv1 && !rsv1_allowed_)) return fail(errc::reserved_bits);
     // RFC 6455 §5.2: reserved opcodes MUST fail the connection.
     if (!is_known_opcode(op)) return fail(errc::bad_opcode);
+    // RFC 7692 §6.1: RSV1 is set on the first frame of a compressed message only.
+    if (rsv1 && (op == 0 || op >= 8)) return fail(errc::bad_rsv1);
     // RFC 6455 §5.1: clients MUST mask, servers MUST NOT.
     if (masked != (receiver_ == role::server)) return fail(errc::bad_masking);
     const bool control = op >= 8;
@@ -123,6 +126,7 @@ frame_decoder::item frame_decoder::next(std::span<std::byte> in, std::size_t& co
         in_message_ = true;
         message_first_piece_ = true;
         kind_ = op == 1 ? message_kind::text : message_kind::binary;
+        compressed_ = rsv1;
         utf8_.reset();
       }
       message_size_ = total;
@@ -162,12 +166,12 @@ frame_decoder::item frame_decoder::next(std::span<std::byte> in, std::size_t& co
   if (n == 0 && remaining_ > 0) return {};  // nothing of this frame's payload yet
   const bool frame_done = remaining_ == 0;
   const bool message_done = frame_done && fin_;
-  if (kind_ == message_kind::text) {
+  if (kind_ == message_kind::text && !compressed_) {
     // RFC 6455 §8.1: text MUST be UTF-8; fail as soon as a byte makes that impossible.
     if (!utf8_.feed({p, n})) return fail(errc::invalid_utf8);
     if (message_done && !utf8_.complete()) return fail(errc::invalid_utf8);
   }
-  item it{result::data, kind_, message_first_piece_, message_done, op_, {p, n}};
+  item it{result::data, kind_, message_first_piece_, message_done, compressed_, op_, {p, n}};
   message_first_piece_ = false;
   if (frame_done) in_frame_ = false;
   if (message_done) {

@@ -8,8 +8,9 @@
 namespace wsx::detail {
 
 std::size_t write_frame_header(std::byte* dst, bool fin, opcode op, std::uint64_t n,
-                               const mask_key* key) noexcept {
-  dst[0] = static_cast<std::byte>((fin ? 0x80 : 0x00) | static_cast<std::uint8_t>(op));
+                               const mask_key* key, bool rsv1) noexcept {
+  dst[0] = static_cast<std::byte>((fin ? 0x80 : 0x00) | (rsv1 ? 0x40 : 0x00) |
+                                  static_cast<std::uint8_t>(op));
   const std::byte mask_bit{static_cast<unsigned char>(key ? 0x80 : 0x00)};
   std::size_t at;
   if (n < 126) {
@@ -32,11 +33,11 @@ std::size_t write_frame_header(std::byte* dst, bool fin, opcode op, std::uint64_
   return at;
 }
 
-void encode_frame(output_queue& out, bool fin, opcode op, bytes_view payload,
-                  const mask_key* key) {
+void encode_frame(output_queue& out, bool fin, opcode op, bytes_view payload, const mask_key* key,
+                  bool rsv1) {
   const std::size_t hs = frame_header_size(payload.size(), key != nullptr);
   auto room = out.append(hs + payload.size());
-  write_frame_header(room.data(), fin, op, payload.size(), key);
+  write_frame_header(room.data(), fin, op, payload.size(), key, rsv1);
   if (payload.empty()) return;
   if (key) {
     copy_masked(room.data() + hs, payload.data(), payload.size(), *key, 0);

@@ -1,4 +1,5 @@
-// The opening handshake (RFC 6455 §4) on top of a parsed http_head.
+// The opening handshake (RFC 6455 §4) on top of a parsed http_head (its keys are in
+// handshake_keys.cpp, the permessage-deflate offer and answer in deflate_negotiation.cpp).
 //
 // Server: check_upgrade_request() runs the §4.2.1 checks in a fixed order and, for the first one
 // that fails, returns the status, the extra headers the answer must carry and a one-line reason
@@ -9,8 +10,6 @@
 // check_upgrade_response() runs the §4.1 checks of the answer. opening_handshake drives these for
 // one connection: it feeds the parser and turns each finished head into an outcome (an event to
 // report, or a refusal to queue) that the connection applies; it changes no connection state.
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -25,43 +24,14 @@
 
 #include "detail/handshake.hpp"
 #include "detail/http_fields.hpp"
-#include "detail/random.hpp"
 
 namespace wsx::detail {
 
 namespace {
 
-constexpr std::string_view websocket_guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 constexpr std::string_view proxy_hint =
     "if a reverse proxy sits in front, forward the Upgrade and Connection headers (nginx: "
     "proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection \"upgrade\")";
-
-int base64_value(char c) noexcept {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
-// RFC 6455 §4.2.1 item 5: the key decodes to 16 bytes, i.e. 22 base64 characters and "==".
-// The last character before the padding must carry zero low bits (canonical encoding).
-bool valid_client_key(std::string_view key) noexcept {
-  if (key.size() != 24 || key[22] != '=' || key[23] != '=') return false;
-  for (std::size_t i = 0; i < 22; ++i) {
-    if (base64_value(key[i]) < 0) return false;
-  }
-  return (base64_value(key[21]) & 0x0F) == 0;
-}
-
-std::string base64(const unsigned char* data, std::size_t n) {
-  std::string out(4 * ((n + 2) / 3) + 1, '\0');
-  const int len =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
-  out.resize(len > 0 ? static_cast<std::size_t>(len) : 0);
-  return out;
-}
 
 handshake_failure refuse(errc ec, int status, std::string reason,
                          std::vector<header_field> headers = {}) {
@@ -77,18 +47,6 @@ std::string with_hint(std::string_view what, const std::optional<std::string>& g
 }
 
 }  // namespace
-
-std::string accept_key(std::string_view client_key) {
-  std::string input{client_key};
-  input += websocket_guid;
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int digest_len = 0;
-  if (EVP_Digest(input.data(), input.size(), digest.data(), &digest_len, EVP_sha1(), nullptr) !=
-      1) {
-    return {};
-  }
-  return base64(digest.data(), digest_len);
-}
 
 // ---- server ------------------------------------------------------------------------------------
 
@@ -181,13 +139,15 @@ handshake_failure parse_failure(errc ec, std::string_view detail) {
   return refuse(ec, 400, "malformed HTTP request: " + one_line(detail));
 }
 
-std::string build_accept_response(std::string_view client_key, const accept_options& opts) {
+std::string build_accept_response(std::string_view client_key, const accept_options& opts,
+                                  std::string_view extensions) {
   std::string out = "HTTP/1.1 101 Switching Protocols\r\n";
   // RFC 6455 §4.2.2 item 5.
   append_header(out, "Upgrade", "websocket");
   append_header(out, "Connection", "Upgrade");
   append_header(out, "Sec-WebSocket-Accept", accept_key(client_key));
   if (!opts.subprotocol.empty()) append_header(out, "Sec-WebSocket-Protocol", opts.subprotocol);
+  if (!extensions.empty()) append_header(out, "Sec-WebSocket-Extensions", extensions);
   for (const auto& f : opts.extra_headers) append_header(out, f.name, f.value);
   out += "\r\n";
   return out;
@@ -195,14 +155,8 @@ std::string build_accept_response(std::string_view client_key, const accept_opti
 
 // ---- client ------------------------------------------------------------------------------------
 
-std::string make_client_key() {
-  // RFC 6455 §4.1 item 7: a randomly selected 16-byte nonce, base64-encoded.
-  std::array<std::byte, 16> nonce{};
-  if (!random_bytes(nonce)) return {};
-  return base64(reinterpret_cast<const unsigned char*>(nonce.data()), nonce.size());
-}
-
-std::string build_client_request(const client_options& opts, std::string_view client_key) {
+std::string build_client_request(const client_options& opts, std::string_view client_key,
+                                 std::string_view extensions) {
   // RFC 6455 §4.1 items 1-10.
   std::string out = "GET " + one_line(opts.target.empty() ? "/" : opts.target) + " HTTP/1.1\r\n";
   append_header(out, "Host", opts.host);
@@ -216,13 +170,15 @@ std::string build_client_request(const client_options& opts, std::string_view cl
     for (const auto& p : opts.subprotocols) list += (list.empty() ? "" : ", ") + p;
     append_header(out, "Sec-WebSocket-Protocol", list);
   }
+  if (!extensions.empty()) append_header(out, "Sec-WebSocket-Extensions", extensions);
   for (const auto& f : opts.extra_headers) append_header(out, f.name, f.value);
   out += "\r\n";
   return out;
 }
 
 std::error_code check_upgrade_response(const http_head& head, std::string_view client_key,
-                                       const client_options& offered, opened& out) {
+                                       const client_options& offered, opened& out,
+                                       bool extension_offered) {
   const auto& h = head.headers;
   // RFC 6455 §4.1, the client's checks of the server's handshake, items 1-6.
   if (head.status != 101) return errc::bad_status;
@@ -242,8 +198,9 @@ std::error_code check_upgrade_response(const http_head& head, std::string_view c
       chosen = tokens[0];
     }
   }
-  // Item 5: an extension not offered fails the connection; this client offers none yet.
-  if (const auto ext = joined(h, "Sec-WebSocket-Extensions"); ext && !trim(*ext).empty()) {
+  // Item 5: an extension not offered fails the connection.
+  if (const auto ext = joined(h, "Sec-WebSocket-Extensions");
+      ext && !trim(*ext).empty() && !extension_offered) {
     return errc::bad_extension;
   }
   out.subprotocol = std::move(chosen);
@@ -256,6 +213,7 @@ std::error_code check_upgrade_response(const http_head& head, std::string_view c
 
 opening_handshake::opening_handshake(http_parser::kind k, const config& cfg)
     : parser_(k, cfg.max_header_bytes),
+      deflate_(cfg.deflate),
       client_(k == http_parser::kind::response),
       plain_http_(cfg.plain_http) {}
 
@@ -280,7 +238,9 @@ std::error_code opening_handshake::start_client(const client_options& opts, cons
       std::unique_ptr<opening_handshake>(new opening_handshake(http_parser::kind::response, cfg));
   hs->key_ = std::move(key);
   hs->subprotocols_ = opts.subprotocols;  // RFC 6455 §4.1: the answer may pick one of these
-  request = build_client_request(opts, hs->key_);
+  const std::string offer = cfg.deflate.enabled ? client_offer(cfg.deflate) : std::string{};
+  hs->deflate_.enabled = !offer.empty();
+  request = build_client_request(opts, hs->key_, offer);
   out = std::move(hs);
   return {};
 }
@@ -324,6 +284,14 @@ handshake_outcome opening_handshake::read_request(http_parser::status st) {
   upgrade_request req;
   if (const auto failure = check_upgrade_request(head, req, key_)) return refusal(*failure);
   subprotocols_ = req.subprotocols;
+  // RFC 7692 §5.1: the first acceptable permessage-deflate offer, answered by accept().
+  if (const auto offers = joined(head.headers, "Sec-WebSocket-Extensions");
+      offers && deflate_.enabled) {
+    if (auto a = negotiate_server(*offers, deflate_)) {
+      agreed_ = a->params;
+      answer_ = std::move(a->answer);
+    }
+  }
   return req;
 }
 
@@ -336,12 +304,23 @@ handshake_outcome opening_handshake::read_response(http_parser::status st) {
   opened ev;
   client_options offered;
   offered.subprotocols = subprotocols_;
-  if (const auto ec = check_upgrade_response(head, key_, offered, ev)) {
+  if (const auto ec = check_upgrade_response(head, key_, offered, ev, deflate_.enabled)) {
     std::string reason = head.status != 101 ? "server answered " + std::to_string(head.status) +
                                                   " " + head.reason_phrase
                                             : ec.message();
     return rejected{ec, head.status, std::move(reason), std::move(head.headers),
                     std::move(head.body)};
+  }
+  // RFC 7692 §5: an answer that breaks §7.1 fails the connection (1010, naming the problem).
+  if (const auto ext = joined(head.headers, "Sec-WebSocket-Extensions");
+      ext && !trim(*ext).empty()) {
+    deflate_params p;
+    if (auto why = check_server_answer(*ext, deflate_, p); !why.empty())
+      return rejected{errc::bad_deflate_answer, head.status, std::move(why),
+                      std::move(head.headers), std::move(head.body)};
+    agreed_ = p;
+    answer_ = std::string(trim(*ext));
+    ev.extensions = {answer_};
   }
   return ev;
 }
@@ -370,7 +349,11 @@ std::error_code opening_handshake::accept(const accept_options& opts, std::strin
     return errc::invalid_argument;
   if (!valid_answer_headers(answer_kind::upgrade, opts.extra_headers))
     return errc::invalid_argument;
-  response = build_accept_response(key_, opts);
+  // The core writes the permessage-deflate answer itself; a second one would contradict it.
+  for (const auto& f : opts.extra_headers)
+    if (!answer_.empty() && ascii_iequals(f.name, "Sec-WebSocket-Extensions"))
+      return errc::invalid_argument;
+  response = build_accept_response(key_, opts, answer_);
   return {};
 }
 

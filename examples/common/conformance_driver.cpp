@@ -19,12 +19,14 @@ namespace examples {
 std::optional<int> parse_driver_options(const char* program, int argc, char** argv,
                                         driver_options& out, const value_reader& read_url) {
   command_line cli(program, std::string("usage: ") + program +
-                                " --agent NAME [--verbose] ws://HOST:PORT[/PATH]\n"
+                                " --agent NAME [--verbose] [--deflate] ws://HOST:PORT[/PATH]\n"
                                 "  --agent NAME   the name the fuzzing server's report uses\n"
                                 "  --verbose      every event of every connection on stderr\n"
+                                "  --deflate      offer permessage-deflate (RFC 7692)\n"
                                 "  URL            the fuzzing server");
   cli.add_option("--agent", read_text(out.agent));
   cli.add_switch("--verbose", out.verbose);
+  cli.add_switch("--deflate", out.deflate);
   cli.add_positional("URL", [&](std::string_view url) {
     std::string why = read_url(url);
     if (why.empty()) out.url = std::string(url);

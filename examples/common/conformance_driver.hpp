@@ -27,10 +27,11 @@ inline void apply_conformance_limits(wsx::config& cfg) {
   cfg.pong_timeout = std::chrono::seconds(30);
 }
 
-// A client driver's command line: `--agent NAME [--verbose] URL`, in any order.
+// A client driver's command line: `--agent NAME [--verbose] [--deflate] URL`, in any order.
 struct driver_options {
   std::string agent;
   bool verbose = false;
+  bool deflate = false;  // --deflate: offer permessage-deflate
   std::string url;  // as given; each client checks the form it supports
 };
 

@@ -54,6 +54,7 @@ const std::vector<expectation>& table() {
       {errc::bad_accept, {handshake_failed}, abn, 0},
       {errc::bad_subprotocol, {handshake_failed}, abn, 0},
       {errc::bad_extension, {handshake_failed}, abn, 0},
+      {errc::bad_deflate_answer, {handshake_failed}, close_code::mandatory_extension, 0},
       {errc::protocol_error, {protocol_violation}, p, 0},
       {errc::bad_opcode, {protocol_violation}, p, 0},
       {errc::reserved_bits, {protocol_violation}, p, 0},
@@ -69,6 +70,10 @@ const std::vector<expectation>& table() {
       {errc::frame_too_large, {resource_limit}, close_code::message_too_big, 0},
       {errc::message_too_large, {resource_limit}, close_code::message_too_big, 0},
       {errc::too_many_fragments, {resource_limit}, close_code::message_too_big, 0},
+      {errc::bad_rsv1, {protocol_violation}, p, 0},
+      {errc::bad_compressed_data, {protocol_violation}, close_code::invalid_payload, 0},
+      {errc::inflated_too_large, {resource_limit}, close_code::message_too_big, 0},
+      {errc::compression_failed, {resource_limit}, close_code::internal_error, 0},
       {errc::handshake_timeout, {handshake_failed, timeout}, abn, 0},
       {errc::heartbeat_timeout, {timeout}, abn, 0},
       {errc::idle_timeout, {timeout}, close_code::going_away, 0},
@@ -201,7 +206,10 @@ TEST(errors, close_code_follows_the_condition) {
   for (const auto& row : table()) {
     const std::error_code ec = row.code;
     const close_code cc = wsx::to_close_code(row.code);
-    if (ec == condition::handshake_failed || ec == condition::local_misuse) {
+    // The one handshake failure with a close frame: the client got its 101 and fails the
+    // established connection for a bad permessage-deflate answer (RFC 7692 §5).
+    if ((ec == condition::handshake_failed && row.code != errc::bad_deflate_answer) ||
+        ec == condition::local_misuse) {
       EXPECT_EQ(cc, close_code::abnormal) << label(row.code);
     }
     if (ec == condition::protocol_violation) {

@@ -9,6 +9,30 @@
 
 namespace wsx {
 
+// permessage-deflate (RFC 7692), off unless `enabled`. docs/deflate.md has the whole story: what
+// is offered and accepted, what the budget buys, the limits and the memory figures.
+struct deflate_options {
+  // Client: offer permessage-deflate. Server: accept the first acceptable offer.
+  bool enabled = false;
+  // Bytes of zlib state (compressor + decompressor, at their peak while a message passes) this
+  // connection may use. The server picks the window bits and memLevel of both directions from it
+  // (as far as the client's offer lets it); a client asks for a smaller server window when its
+  // decompressor would not fit. An offer that cannot fit at all is declined.
+  std::size_t memory_budget = 128 * 1024;
+  // Messages shorter than this many bytes leave uncompressed (RSV1 clear).
+  std::size_t threshold = 64;
+  // zlib compression level, 1 (fastest) to 9 (smallest).
+  int level = 6;
+  // This side resets its compressor after every message (server: server_no_context_takeover in
+  // the answer; client: client_no_context_takeover in the offer). Costs ratio, frees the
+  // compressor between messages.
+  bool no_context_takeover = false;
+  // Ask the peer to reset its compressor after every message (server: client_no_context_takeover
+  // in the answer; client: server_no_context_takeover in the offer), so that this side's
+  // decompressor is freed between messages too.
+  bool peer_no_context_takeover = false;
+};
+
 struct config {
   // ---- limits --------------------------------------------------------------------------------
   // Bytes of the HTTP request/response head (request line + headers). Over it: 431 (server) or
@@ -36,6 +60,10 @@ struct config {
   wsx::delivery delivery = wsx::delivery::chunks;
   // When non-zero, send() splits payloads larger than this into frames of at most this size.
   std::size_t auto_fragment_size = 0;
+
+  // ---- extensions ----------------------------------------------------------------------------
+  // permessage-deflate; max_message_size also bounds every message's inflated size.
+  deflate_options deflate;
 
   // ---- deadlines (all measured with the `now` the caller passes in) ---------------------------
   // From construction until the upgrade completes (server: request parsed and answered; client:

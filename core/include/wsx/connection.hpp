@@ -120,8 +120,9 @@ class connection {
   // Answer an upgrade_request with 101. errc::invalid_state when no request is waiting (client,
   // already answered, closed); errc::invalid_argument when opts.subprotocol was not offered or
   // an extra header breaks the rules above, which for a 101 also refuse Upgrade,
-  // Sec-WebSocket-Accept and Sec-WebSocket-Protocol (choose it with opts.subprotocol). Emits
-  // `opened`.
+  // Sec-WebSocket-Accept and Sec-WebSocket-Protocol (choose it with opts.subprotocol), and
+  // Sec-WebSocket-Extensions when permessage-deflate was agreed (config::deflate: the core
+  // answers the offer itself). Emits `opened`, whose `extensions` holds what was agreed.
   std::error_code accept(const accept_options& opts, time_point now);
   // Refuse the upgrade (or an http_request) with `http_status` (400-599) and a one-line `reason`
   // sent as a text/plain body. Emits `rejected` (errc::upgrade_rejected) and `closed`; the

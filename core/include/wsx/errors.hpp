@@ -33,6 +33,7 @@ enum class errc {
   bad_accept,           // Sec-WebSocket-Accept missing or wrong
   bad_subprotocol,      // server chose a subprotocol the client did not offer
   bad_extension,        // server chose an extension the client did not offer
+  bad_deflate_answer,   // server's permessage-deflate answer is invalid (client sends 1010)
   // frames (RFC 6455 §5)
   protocol_error,       // generic framing violation (1002)
   bad_opcode,           // reserved opcode (1002)
@@ -49,6 +50,11 @@ enum class errc {
   frame_too_large,      // frame payload > config::max_frame_payload (1009)
   message_too_large,    // message > config::max_message_size (1009)
   too_many_fragments,   // fragments > config::max_fragments_per_message (1009)
+  // permessage-deflate (RFC 7692)
+  bad_rsv1,             // RSV1 on a control or continuation frame (1002)
+  bad_compressed_data,  // a compressed message is not valid DEFLATE data (1007)
+  inflated_too_large,   // a message inflates past config::max_message_size (1009)
+  compression_failed,   // zlib could not set up or run a stream (out of memory) (1011)
   // deadlines
   handshake_timeout,    // the opening handshake did not finish in time
   heartbeat_timeout,    // no pong (or any data) within pong_timeout after a ping

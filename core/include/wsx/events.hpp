@@ -37,7 +37,7 @@ struct http_request : upgrade_request {};
 // The opening handshake finished: data may flow.
 struct opened {
   std::string subprotocol;                // empty if none was agreed
-  std::vector<std::string> extensions;    // agreed extensions (none until RFC 7692 lands)
+  std::vector<std::string> extensions;    // the agreed Sec-WebSocket-Extensions value, if any
   std::vector<header_field> headers;      // client: the 101 response headers; server: empty
 };
 

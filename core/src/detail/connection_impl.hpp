@@ -12,10 +12,12 @@
 #include <vector>
 
 #include "detail/deadlines.hpp"
+#include "detail/deflate_codec.hpp"
 #include "detail/frame_decoder.hpp"
 #include "detail/handshake.hpp"
 #include "detail/input_buffer.hpp"
 #include "detail/output_queue.hpp"
+#include "detail/utf8.hpp"
 #include "wsx/connection.hpp"
 
 namespace wsx {
@@ -54,6 +56,11 @@ struct connection::impl {
     std::size_t head = 0;
     detail::output_queue out;
     std::string close_reason;
+    // permessage-deflate: a compressed message's inflated piece (chunks delivery), its size so
+    // far and its UTF-8 state (the decoder checks only uncompressed text).
+    std::vector<std::byte> inflated;
+    std::size_t inflated_size = 0;
+    detail::utf8_validator inflated_utf8;
   };
 
   impl(role r, std::shared_ptr<const config> c, time_point now);
@@ -89,7 +96,7 @@ struct connection::impl {
   void queue_raw(std::string_view s, time_point now);
   // Appends one frame, masked with a fresh key for a client, without touching the deadlines.
   // False (nothing appended) when no key could be drawn.
-  bool append_frame(bool fin, opcode op, bytes_view payload);
+  bool append_frame(bool fin, opcode op, bytes_view payload, bool rsv1 = false);
   // Queues one frame, masked with a fresh key for a client. False (nothing queued) when no key
   // could be drawn.
   bool queue_frame(bool fin, opcode op, bytes_view payload, time_point now);
@@ -117,7 +124,10 @@ struct connection::impl {
   }
   bool has_events() const noexcept { return act_ && act_->head < act_->events.size(); }
   active_state& act() {
-    if (!act_) act_ = std::make_unique<active_state>(role_, cfg());
+    if (!act_) {
+      act_ = std::make_unique<active_state>(role_, cfg());
+      if (deflate_) act_->decoder.allow_rsv1();
+    }
     return *act_;
   }
   // The input not decoded yet.
@@ -134,6 +144,7 @@ struct connection::impl {
   void apply(detail::handshake_outcome outcome, time_point now);
   bool process_frame(time_point now);
   void on_data(const detail::frame_decoder::item& it);
+  void on_compressed(const detail::frame_decoder::item& it);
   void on_control(const detail::frame_decoder::item& it, time_point now);
   void closing_handshake_done(time_point now);
   void handle_eof(time_point now);
@@ -146,6 +157,7 @@ struct connection::impl {
   std::shared_ptr<const config> shared_cfg_;              // shared by every connection of a server
   std::unique_ptr<detail::opening_handshake> handshake_;  // while connecting only
   std::unique_ptr<active_state> act_;
+  std::unique_ptr<detail::deflate_codec> deflate_;  // permessage-deflate, once agreed
   detail::deadlines deadlines_;
   time_point now_{};  // the latest `now` passed in
   role role_;
@@ -153,6 +165,7 @@ struct connection::impl {
   bool eof_ = false;
   bool initiated_locally_ = false;  // for `closed`: this side sent the first close (or failed)
   bool send_in_message_ = false;    // a fragmented send() is unfinished
+  bool send_compressed_ = false;    // ... and its first frame had RSV1
   close_code close_code_ = close_code::abnormal;  // the peer's close code
   // errc{} (0) is "none": a wsx error code in 4 bytes instead of std::error_code's 16.
   errc ending_ec_{};  // why a clean close was started locally (idle timeout)

@@ -37,6 +37,7 @@ class frame_decoder {
     message_kind kind = message_kind::binary;  // data
     bool first = false;                        // data: the piece starts a message
     bool last = false;                         // data: the piece ends the message
+    bool compressed = false;                   // data: the message's first frame had RSV1
     opcode op = opcode::continuation;          // control: close, ping or pong
     std::span<std::byte> payload;              // unmasked; see next()
   };
@@ -51,6 +52,10 @@ class frame_decoder {
   // into the decoder (valid until the next call). Every data frame yields at least one data
   // item, even when empty.
   item next(std::span<std::byte> in, std::size_t& consumed);
+
+  // permessage-deflate was agreed: RSV1 marks the first frame of a compressed message (RFC 7692
+  // §6), whose payload is then not UTF-8 checked here (the inflated text is, by the caller).
+  void allow_rsv1() noexcept { rsv1_allowed_ = true; }
 
   errc error() const noexcept { return error_; }
   bool failed() const noexcept { return failed_; }
@@ -87,6 +92,8 @@ class frame_decoder {
   // message state
   bool in_message_ = false;
   bool message_first_piece_ = false;
+  bool compressed_ = false;
+  bool rsv1_allowed_ = false;
   message_kind kind_ = message_kind::binary;
   std::uint64_t message_size_ = 0;
   std::size_t fragments_ = 0;

@@ -17,13 +17,13 @@ constexpr std::size_t frame_header_size(std::uint64_t n, bool masked) noexcept {
   return (n < 126 ? 2 : n <= 0xFFFF ? 4 : 10) + (masked ? 4 : 0);
 }
 
-// Writes a header into `dst` (room for frame_header_size bytes). `key` null = unmasked.
-// Returns the bytes written.
+// Writes a header into `dst` (room for frame_header_size bytes). `key` null = unmasked; `rsv1`
+// marks a compressed message's first frame (RFC 7692 §6). Returns the bytes written.
 std::size_t write_frame_header(std::byte* dst, bool fin, opcode op, std::uint64_t n,
-                               const mask_key* key) noexcept;
+                               const mask_key* key, bool rsv1 = false) noexcept;
 
 // Appends one whole frame (header + payload, masked when `key` is given) to `out`.
-void encode_frame(output_queue& out, bool fin, opcode op, bytes_view payload,
-                  const mask_key* key);
+void encode_frame(output_queue& out, bool fin, opcode op, bytes_view payload, const mask_key* key,
+                  bool rsv1 = false);
 
 }  // namespace wsx::detail

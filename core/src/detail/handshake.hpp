@@ -14,6 +14,7 @@
 #include <variant>
 #include <vector>
 
+#include "detail/deflate_negotiation.hpp"
 #include "detail/http_fields.hpp"
 #include "wsx/config.hpp"
 #include "wsx/connection.hpp"
@@ -77,6 +78,8 @@ class http_parser {
 
 // RFC 6455 §4.2.2: base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")).
 std::string accept_key(std::string_view client_key);
+// RFC 6455 §4.2.1 item 5: `key` is the canonical base64 of 16 bytes.
+bool valid_client_key(std::string_view key) noexcept;
 
 // ---- server ------------------------------------------------------------------------------------
 // Why a request was refused: the error, the status to answer with, a one-line reason that names
@@ -101,21 +104,27 @@ std::optional<handshake_failure> check_upgrade_request(const http_head& head, up
 handshake_failure parse_failure(errc ec, std::string_view detail);
 
 // "HTTP/1.1 101 Switching Protocols" with Upgrade, Connection, Sec-WebSocket-Accept, the
-// subprotocol if any, and opts.extra_headers.
-std::string build_accept_response(std::string_view client_key, const accept_options& opts);
+// subprotocol if any, Sec-WebSocket-Extensions when `extensions` is not empty, and
+// opts.extra_headers.
+std::string build_accept_response(std::string_view client_key, const accept_options& opts,
+                                  std::string_view extensions = {});
 
 // ---- client ------------------------------------------------------------------------------------
 // base64 of 16 fresh random bytes; empty if the random generator failed.
 std::string make_client_key();
 // "GET <target> HTTP/1.1" with Host, Upgrade, Connection, Sec-WebSocket-Key, -Version: 13,
-// Origin and Sec-WebSocket-Protocol when given, and opts.extra_headers.
-std::string build_client_request(const client_options& opts, std::string_view client_key);
+// Origin and Sec-WebSocket-Protocol when given, Sec-WebSocket-Extensions when `extensions` is
+// not empty, and opts.extra_headers.
+std::string build_client_request(const client_options& opts, std::string_view client_key,
+                                 std::string_view extensions = {});
 // RFC 6455 §4.1 checks of the server's answer: status 101 (errc::bad_status), Upgrade websocket
 // and Connection upgrade (errc::bad_response), Sec-WebSocket-Accept matches (errc::bad_accept),
-// a subprotocol only among those offered (errc::bad_subprotocol), no extension since none was
-// offered (errc::bad_extension). On success fills `out` (subprotocol, headers) and returns {}.
+// a subprotocol only among those offered (errc::bad_subprotocol), no extension unless one was
+// offered (errc::bad_extension; an offered one's answer is checked by the caller). On success
+// fills `out` (subprotocol, headers) and returns {}.
 std::error_code check_upgrade_response(const http_head& head, std::string_view client_key,
-                                       const client_options& offered, opened& out);
+                                       const client_options& offered, opened& out,
+                                       bool extension_offered = false);
 
 // ---- driving one connection's handshake ---------------------------------------------------------
 // A server's refusal of a request: the HTTP answer to queue, and what `rejected` reports.
@@ -165,6 +174,11 @@ class opening_handshake {
   std::error_code respond(int status, std::span<const header_field> headers, std::string_view body,
                           std::string& response) const;
 
+  // What permessage-deflate agreement the handshake reached (server: computed when the request
+  // is read, sent by accept(); client: from a valid answer), and its header value.
+  const std::optional<deflate_params>& deflate_agreed() const noexcept { return agreed_; }
+  const std::string& deflate_answer() const noexcept { return answer_; }
+
  private:
   opening_handshake(http_parser::kind k, const config& cfg);
   handshake_outcome read_request(http_parser::status st);
@@ -173,6 +187,9 @@ class opening_handshake {
   http_parser parser_;
   std::string key_;                        // Sec-WebSocket-Key (ours or the client's)
   std::vector<std::string> subprotocols_;  // offered: by the client (server) or by us (client)
+  deflate_options deflate_;                // config::deflate
+  std::optional<deflate_params> agreed_;   // permessage-deflate, once agreed
+  std::string answer_;                     // its Sec-WebSocket-Extensions value
   bool client_;
   bool plain_http_;  // config::plain_http
   // Server: the request waiting for the application's answer. A page (plain HTTP) is answered by

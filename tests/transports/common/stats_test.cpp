@@ -174,6 +174,11 @@ TEST(stats, errc_names_are_the_enumerators) {
   EXPECT_STREQ(wsx::errc_name(errc::missing_upgrade), "missing_upgrade");
   EXPECT_STREQ(wsx::errc_name(errc::headers_too_large), "headers_too_large");
   EXPECT_STREQ(wsx::errc_name(errc::too_many_fragments), "too_many_fragments");
+  EXPECT_STREQ(wsx::errc_name(errc::bad_deflate_answer), "bad_deflate_answer");
+  EXPECT_STREQ(wsx::errc_name(errc::bad_rsv1), "bad_rsv1");
+  EXPECT_STREQ(wsx::errc_name(errc::bad_compressed_data), "bad_compressed_data");
+  EXPECT_STREQ(wsx::errc_name(errc::inflated_too_large), "inflated_too_large");
+  EXPECT_STREQ(wsx::errc_name(errc::compression_failed), "compression_failed");
   EXPECT_STREQ(wsx::errc_name(errc::eof_without_close), "eof_without_close");
   EXPECT_STREQ(wsx::errc_name(static_cast<errc>(9999)), "other");
 }
