@@ -253,8 +253,15 @@ TEST(deadline_queue, threads_may_arm_and_cancel_at_once) {
       std::mt19937 rng(static_cast<unsigned>(a + 1));
       for (int i = 0; i < per_armer; ++i) {
         auto t = std::make_shared<test_timer>(q, i);
-        t->arm(clock::now() + std::chrono::microseconds(rng() % 20000));
-        if (i % 3 == 0) t->arm(clock::now() + std::chrono::microseconds(rng() % 5000));
+        if (i % 3 == 0) {
+          // Armed twice: the earlier time wins. The first time is far enough away that it cannot
+          // fire before the second arm (a near first time may expire in between on a slow run,
+          // and the second arm then rightly queues a second expiry).
+          t->arm(clock::now() + 1h);
+          t->arm(clock::now() + std::chrono::microseconds(rng() % 5000));
+        } else {
+          t->arm(clock::now() + std::chrono::microseconds(rng() % 20000));
+        }
         made[a].push_back(std::move(t));
       }
     });
