@@ -42,14 +42,14 @@ struct http_parser::state {
   bool message_done = false;   // on_message_complete ran (non-101 response)
   bool after_cr = false;       // the last head byte seen so far is a CR
 
-  // True when bytes [at, at + n) of a request head hold an LF that no CR precedes; remembers
-  // the last byte for the next chunk.
-  bool bare_lf(const char* at, std::size_t n) {
+  // The offset of the first LF in [at, at + n) that no CR precedes, or n; remembers whether the
+  // last byte looked at is a CR, for the next chunk.
+  std::size_t find_bare_lf(const char* at, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) {
-      if (at[i] == '\n' && !after_cr) return true;
+      if (at[i] == '\n' && !after_cr) return i;
       after_cr = at[i] == '\r';
     }
-    return false;
+    return n;
   }
 
   static state& of(llhttp_t* p) { return *static_cast<state*>(p->data); }
@@ -163,22 +163,14 @@ http_parser::status http_parser::feed(bytes_view in, std::size_t& consumed) {
     // Never show llhttp a byte past the limit: a head that needs one more is too large.
     const std::size_t room = s.max_bytes - s.head_bytes;
     const std::size_t n = std::min(in.size(), room);
-    const llhttp_errno_t err = llhttp_execute(&s.parser, base, n);
     // RFC 9112 §2.2 lets a recipient take a bare LF as a line end; a request head with one is
     // refused instead, whatever line it is on (llhttp takes it in some places and not others,
-    // and peers that disagree on where a line ends disagree on the message).
-    // The head bytes llhttp went through: all, up to the pause after the head's last byte, or
-    // up to and including the byte it refused.
-    std::size_t seen = n;
-    if (err != HPE_OK) {
-      seen = static_cast<std::size_t>(llhttp_get_error_pos(&s.parser) - base);
-      if (err != HPE_PAUSED) seen = std::min(n, seen + 1);
-    }
-    if (s.parser.type == HTTP_REQUEST && s.bare_lf(base, seen)) {
-      consumed = seen;
-      return fail_malformed(
-          "bare LF line ending in the request head; every line must end with CRLF");
-    }
+    // and peers that disagree on where a line ends disagree on the message). llhttp is shown
+    // only the bytes before the first bare LF, so which refusal wins depends on the bytes alone:
+    // llhttp's, when it refuses a byte before that LF (its error position is sometimes the
+    // refused byte and sometimes the one after it, which may not have arrived yet), else ours.
+    const std::size_t lf = s.parser.type == HTTP_REQUEST ? s.find_bare_lf(base, n) : n;
+    const llhttp_errno_t err = llhttp_execute(&s.parser, base, lf);
     if (err == HPE_PAUSED && s.head_done) {
       const char* end = llhttp_get_error_pos(&s.parser);
       consumed = static_cast<std::size_t>(end - base);
@@ -197,8 +189,12 @@ http_parser::status http_parser::feed(bytes_view in, std::size_t& consumed) {
       }
       llhttp_resume(&s.parser);
     } else if (err != HPE_OK) {
-      consumed = n;
+      consumed = lf;
       return fail_malformed();
+    } else if (lf < n) {
+      consumed = lf + 1;
+      return fail_malformed(
+          "bare LF line ending in the request head; every line must end with CRLF");
     } else {
       consumed = n;
       s.head_bytes += n;

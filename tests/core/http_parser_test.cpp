@@ -223,6 +223,29 @@ TEST(http_parser, bare_lf_anywhere_in_a_request_head_is_refused) {
   }
 }
 
+TEST(http_parser, a_byte_refused_just_before_a_bare_lf_is_the_refusal_under_any_cut) {
+  // llhttp reports a tab or form feed in the request target one byte past it: the bare LF that
+  // follows must not win when it happens to arrive in the same chunk.
+  const std::string_view heads[] = {
+      "GET /healthz?v*ec\x0c\nConnection: Upgrade\r\n\r\n",
+      "GET /a\t\nHost: a\r\n\r\n",
+  };
+  for (const auto head : heads) {
+    SCOPED_TRACE(std::string(head));
+    const auto whole = parse_whole(kind::request, head);
+    EXPECT_EQ(whole.st, status::error);
+    EXPECT_EQ(whole.error, errc::bad_request);
+    EXPECT_THAT(whole.detail, HasSubstr("Invalid characters in url"));
+    for (std::size_t cut = 1; cut < head.size(); ++cut) {
+      SCOPED_TRACE(cut);
+      const auto o = parse_cut(kind::request, 16 * 1024, head, {cut});
+      EXPECT_EQ(o.st, whole.st);
+      EXPECT_EQ(o.error, whole.error);
+      EXPECT_EQ(o.detail, whole.detail);
+    }
+  }
+}
+
 TEST(http_parser, lf_bytes_after_the_head_are_frames_not_line_ends) {
   const std::string head = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
   for (const auto& o :
@@ -530,8 +553,8 @@ RC_GTEST_PROP(http_parser, refusal_with_body_chunking_is_invariant, ()) {
 }
 
 RC_GTEST_PROP(http_parser, damaged_input_gives_the_same_verdict_under_any_chunking, ()) {
-  // A valid request or response with a few bytes overwritten or inserted: whatever the verdict,
-  // it must not depend on how the bytes were cut.
+  // A valid request or response with a few bytes overwritten or inserted: whatever the verdict
+  // and its reason, they must not depend on how the bytes were cut.
   const bool is_request = *rc::gen::arbitrary<bool>();
   std::vector<header_field> sent;
   std::string wire = is_request
@@ -540,7 +563,7 @@ RC_GTEST_PROP(http_parser, damaged_input_gives_the_same_verdict_under_any_chunki
   const auto edits = *rc::gen::inRange(1, 4);
   for (int i = 0; i < edits; ++i) {
     const auto at = *rc::gen::inRange<std::size_t>(0, wire.size());
-    const char c = *rc::gen::oneOf(rc::gen::element(' ', ':', '\r', '\n', '\0', '\t', '"'),
+    const char c = *rc::gen::oneOf(rc::gen::element(' ', ':', '\r', '\n', '\0', '\t', '\f', '"'),
                                    rc::gen::arbitrary<char>());
     if (*rc::gen::arbitrary<bool>()) {
       wire[at] = c;
@@ -550,22 +573,20 @@ RC_GTEST_PROP(http_parser, damaged_input_gives_the_same_verdict_under_any_chunki
   }
   const auto k = is_request ? kind::request : kind::response;
   const auto whole = parse_cut(k, 16 * 1024, wire, {}, true);
+  std::vector<std::size_t> every;
+  for (std::size_t i = 1; i < wire.size(); ++i) every.push_back(i);
   for (const auto& other : {parse_cut(k, 16 * 1024, wire, random_cuts(wire.size()), true),
-                            parse_cut(k, 16 * 1024, wire, random_cuts(wire.size()), true)}) {
+                            parse_cut(k, 16 * 1024, wire, random_cuts(wire.size()), true),
+                            parse_cut(k, 16 * 1024, wire, every, true)}) {
     RC_ASSERT(whole.st == other.st);
     RC_ASSERT(whole.error == other.error);
+    RC_ASSERT(whole.detail == other.detail);
     if (whole.st == status::complete) {
       RC_ASSERT(render(whole.head) == render(other.head));
       RC_ASSERT(whole.consumed == other.consumed);
       RC_ASSERT(whole.rest == other.rest);
     }
   }
-  std::vector<std::size_t> every;
-  for (std::size_t i = 1; i < wire.size(); ++i) every.push_back(i);
-  const auto bytewise = parse_cut(k, 16 * 1024, wire, every, true);
-  RC_ASSERT(whole.st == bytewise.st);
-  RC_ASSERT(whole.error == bytewise.error);
-  if (whole.st == status::complete) RC_ASSERT(render(whole.head) == render(bytewise.head));
 }
 
 }  // namespace
