@@ -14,6 +14,13 @@
 // by send/send_shared/ping/pong/close/respond and untouched by shrink_to_fit, send_shared()
 // queueing the message's own bytes (no copy, one more owner), a closed connection after
 // respond(), and no deadline still due after on_timer(now).
+// With permessage-deflate (config::deflate, one more config byte): the server's request offers it
+// in one of several forms and the client's 101 answers its offer in one of several valid forms;
+// the peer then also sends messages compressed by zlib (peer_deflate.hpp), whole or fragmented,
+// sometimes with a corrupted byte, and a message compressed with the context both sides hold must
+// arrive as sent. Every run (with or without deflate) checks that the data messages in the output,
+// inflated by the peer's own zlib stream with the agreed window and context rules, are the ones
+// send()/send_shared() took, in order.
 // WSX_FUZZ_TRACE=1 prints the actions and events when replaying an input.
 #include <fuzzer/FuzzedDataProvider.h>
 
@@ -36,6 +43,7 @@
 #include "detail/close_rules.hpp"
 #include "detail/handshake.hpp"
 #include "detail/output_queue.hpp"
+#include "peer_deflate.hpp"
 #include "peer_frame.hpp"
 #include "peer_request.hpp"
 #include "session_checker.hpp"
@@ -72,6 +80,16 @@ constexpr std::array<wsx::duration, 4> close_timeouts{wsx::duration::zero(), sec
                                                       milliseconds(10), milliseconds(100)};
 constexpr std::array<wsx::duration, 4> handshake_timeouts{seconds(10), wsx::duration::zero(),
                                                           milliseconds(15), milliseconds(300)};
+constexpr std::array<std::size_t, 4> deflate_thresholds{64, 0, 1, 1000};
+constexpr std::array<std::size_t, 4> deflate_budgets{128 * 1024, 320 * 1024, 64 * 1024, 32 * 1024};
+// The server's offers (RFC 7692 §5): Firefox's, Chromium's, every parameter, one unknown offer
+// first.
+constexpr std::array<std::string_view, 4> deflate_offers{
+    "permessage-deflate",
+    "permessage-deflate; client_max_window_bits",
+    "permessage-deflate; server_no_context_takeover; client_no_context_takeover; "
+    "server_max_window_bits=10; client_max_window_bits=12",
+    "x-webkit-deflate-frame, permessage-deflate; client_max_window_bits=9"};
 // A reason with CR/LF: it must not end the refusal's body line early or forge a header.
 constexpr std::string_view reject_reason = "no\r\nInjected: yes";
 
@@ -117,7 +135,13 @@ class driver {
   void open(bool offer_subprotocol, bool by_actions) {
     if (role_ == wsx::role::server && by_actions) return;
     if (role_ == wsx::role::server) {
-      FUZZ_CHECK(!c_.receive(wsx::as_bytes(wsx::fuzz::upgrade_request_text), now_));
+      std::string request(wsx::fuzz::upgrade_request_text);
+      if (cfg_.deflate.enabled) {
+        const auto offer = deflate_offers[fdp_.ConsumeIntegral<std::uint8_t>() & 3];
+        request.insert(request.size() - 2,
+                       "Sec-WebSocket-Extensions: " + std::string(offer) + "\r\n");
+      }
+      FUZZ_CHECK(!c_.receive(wsx::as_bytes(request), now_));
       chk_.expected_accept = wsx::detail::accept_key(wsx::fuzz::upgrade_key);
       drain_accepting(offer_subprotocol);
     } else {
@@ -131,11 +155,17 @@ class driver {
           "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
           wsx::detail::accept_key(key) + "\r\n";
       if (offer_subprotocol) resp += "Sec-WebSocket-Protocol: chat\r\n";
+      if (cfg_.deflate.enabled) resp += deflate_answer(pending_text(c_));
       resp += "\r\n";
       FUZZ_CHECK(!c_.receive(wsx::as_bytes(resp), now_));
       drain_accepting(false);
     }
     FUZZ_CHECK(chk_.opened_seen && c_.state() == wsx::connection_state::open);
+    const auto& a = chk_.deflate;
+    const wsx::role peer = role_ == wsx::role::server ? wsx::role::client : wsx::role::server;
+    if (a.agreed && a.window(peer) >= 9)  // zlib compresses with no smaller window
+      compressor_ = std::make_unique<wsx::fuzz::peer_deflate_stream>(true, a.window(peer),
+                                                                     a.resets(peer));
   }
 
   // Actions 0-15 as in the first corpus; 16-31 the handshake from the action stream, plain HTTP,
@@ -214,6 +244,9 @@ class driver {
   void finish() { chk_.finish(c_); }
 
  private:
+  // Whether this side compresses what it sends (a window of 8 means it never does).
+  bool we_compress() const { return chk_.deflate.agreed && chk_.deflate.window(role_) >= 9; }
+
   long long ms_since_start() const {
     return std::chrono::duration_cast<milliseconds>(now_ - start_).count();
   }
@@ -257,7 +290,102 @@ class driver {
     if (ec) FUZZ_CHECK(chk_.closed_seen);
   }
 
+  // A server's valid answer to the client's offer (the request head), from one provider byte:
+  // bit 0 decline, bit 1 server_no_context_takeover, bit 2 client_no_context_takeover, bit 3 a
+  // server_max_window_bits (never above one the offer asked for), bits 4-5 a client window when
+  // the offer allows one (8 included: the client then sends uncompressed), bits 6-7 the windows.
+  std::string deflate_answer(std::string_view request) {
+    const auto bits = fdp_.ConsumeIntegral<std::uint8_t>();
+    const std::string offer = wsx::fuzz::header_value(request, "Sec-WebSocket-Extensions");
+    FUZZ_CHECK(offer.starts_with("permessage-deflate"));
+    if (bits & 1) return {};
+    const auto offered = wsx::fuzz::parse_agreement(offer);
+    std::string a = "Sec-WebSocket-Extensions: permessage-deflate";
+    if ((bits & 2) || offered.server_no_context_takeover) a += "; server_no_context_takeover";
+    if (bits & 4) a += "; client_no_context_takeover";
+    const unsigned server_bits = 9 + ((bits >> 6) & 3) * 2;  // 9, 11, 13, 15
+    if (offer.find("server_max_window_bits") != std::string::npos) {
+      a += "; server_max_window_bits=" +
+           std::to_string(std::min(server_bits, offered.server_max_window_bits));
+    } else if (bits & 8) {
+      a += "; server_max_window_bits=" + std::to_string(server_bits);
+    }
+    if (((bits >> 4) & 3) != 0 && offer.find("client_max_window_bits") != std::string::npos) {
+      constexpr std::array<unsigned, 3> client_bits{8, 12, 15};
+      a += "; client_max_window_bits=" + std::to_string(client_bits[((bits >> 4) & 3) - 1]);
+    }
+    return a + "\r\n";
+  }
+
+  // A data message as the peer sends it with permessage-deflate: compressed by the peer's own
+  // stream, cut into 1-3 frames (RSV1 on the first only), masked toward a server. Provider bytes:
+  // flags (bit 0 binary, bits 1-2 frames, bit 3 corrupt a byte, bits 4-7 where), the payload as
+  // for send(), the mask key. Whole and uncorrupted, it must arrive as sent whenever both sides'
+  // contexts still agree (peer_stream_clean_).
+  void receive_compressed() {
+    const auto flags = fdp_.ConsumeIntegral<std::uint8_t>();
+    const bool binary = (flags & 1) != 0;
+    std::string payload = data_payload();
+    if (binary && !payload.empty()) payload[0] = static_cast<char>(0xFF);  // not text
+    std::string body = compressor_->compress(payload);
+    const bool corrupt = (flags & 8) != 0 && !body.empty();
+    if (corrupt) {
+      body[(flags >> 4) % body.size()] ^= 0x55;
+      peer_stream_clean_ = false;
+    }
+    const std::size_t frames = std::min<std::size_t>(1 + ((flags >> 1) & 3) % 3, body.size() + 1);
+    const auto key = fdp_.ConsumeIntegral<std::uint32_t>();
+    std::vector<std::byte> wire;
+    for (std::size_t i = 0, at = 0; i < frames; ++i) {
+      const std::size_t n = i + 1 == frames ? body.size() - at : body.size() / frames;
+      const std::uint8_t op = i != 0 ? 0x0 : binary ? 0x2 : 0x1;
+      wire.push_back(std::byte((i + 1 == frames ? 0x80 : 0) | (i == 0 ? 0x40 : 0) | op));
+      append_length(wire, n, role_ == wsx::role::server);
+      const std::size_t payload_at = wire.size() + (role_ == wsx::role::server ? 4 : 0);
+      if (role_ == wsx::role::server)
+        for (int b = 0; b < 4; ++b) wire.push_back(std::byte(key >> (8 * b)));
+      for (std::size_t k = 0; k < n; ++k) wire.push_back(std::byte(body[at + k]));
+      if (role_ == wsx::role::server)
+        for (std::size_t k = 0; k < n; ++k) wire[payload_at + k] ^= std::byte(key >> (8 * (k % 4)));
+      at += n;
+    }
+    const std::size_t logged = chk_.log.size();
+    const bool could_arrive = peer_stream_clean_ && !corrupt &&
+                              c_.state() == wsx::connection_state::open && !chk_.close_received_seen;
+    receive(wire);
+    if (trace) std::fprintf(stderr, "  compressed %zu -> %zu bytes, %zu frames\n", payload.size(),
+                            body.size(), frames);
+    // A message that arrived is exactly the one sent (it may not arrive: a limit, a message of
+    // the peer's still open, the connection closing).
+    if (could_arrive && chk_.log.size() > logged) {
+      const std::string& first = chk_.log[logged];
+      if (first.starts_with("text ") || first.starts_with("binary "))
+        FUZZ_CHECK(first == (binary ? "binary " : "text ") + payload);
+    }
+  }
+
+  static void append_length(std::vector<std::byte>& f, std::size_t n, bool masked) {
+    const std::byte mask_bit{masked ? std::uint8_t{0x80} : std::uint8_t{0}};
+    if (n < 126) {
+      f.push_back(mask_bit | std::byte(n));
+    } else if (n <= 0xFFFF) {
+      f.push_back(mask_bit | std::byte{126});
+      f.push_back(std::byte(n >> 8));
+      f.push_back(std::byte(n & 0xFF));
+    } else {
+      f.push_back(mask_bit | std::byte{127});
+      for (int shift = 56; shift >= 0; shift -= 8) f.push_back(std::byte(n >> shift));
+    }
+  }
+
   void receive_frame() {
+    if (compressor_ && (fdp_.ConsumeIntegral<std::uint8_t>() & 1)) {
+      receive_compressed();
+      return;
+    }
+    // A synthesized frame may leave a frame or message open, or carry RSV1 with any payload:
+    // from here on a compressed message need not arrive as the peer sent it.
+    peer_stream_clean_ = false;
     const auto f = wsx::fuzz::synthesize_frame(fdp_, role_);
     const std::size_t split = fdp_.ConsumeIntegral<std::uint8_t>();
     if (split == 0 || split >= f.size()) {
@@ -333,6 +461,7 @@ class driver {
   void receive_raw() {
     const auto n = fdp_.ConsumeIntegralInRange<std::size_t>(0, 64);
     const auto bytes = to_bytes(fdp_.ConsumeBytes<std::uint8_t>(n));
+    peer_stream_clean_ = false;
     receive(bytes);
   }
 
@@ -375,9 +504,12 @@ class driver {
     } else if (ec) {
       FUZZ_CHECK(ec == wsx::errc::output_limit);
     } else {
-      FUZZ_CHECK(c_.buffered_amount() >= before + payload.size() + 2);
+      // Compressed, a message may take fewer bytes than its payload.
+      const std::size_t least = we_compress() ? 2 : payload.size() + 2;
+      FUZZ_CHECK(c_.buffered_amount() >= before + least);
       FUZZ_CHECK(c_.buffered_amount() <= cfg_.max_buffered_output);
       sending_message_ = !fin;
+      chk_.note_sent(op, payload, fin);
     }
     drain();
   }
@@ -541,7 +673,11 @@ class driver {
     if ((bits & 1) || shared_.empty()) {
       const auto kind = (bits & 2) ? wsx::message_kind::text : wsx::message_kind::binary;
       const std::string payload = data_payload();
-      shared_ = wsx::shared_message::make(kind, wsx::as_bytes(payload));
+      constexpr std::array<unsigned, 4> windows{15, 9, 12, 14};
+      shared_ = (bits & 32) ? wsx::shared_message::make_compressed(kind, wsx::as_bytes(payload), 6,
+                                                                   windows[bits >> 6])
+                            : wsx::shared_message::make(kind, wsx::as_bytes(payload));
+      shared_payload_ = payload;
       FUZZ_CHECK(shared_.payload_size() == payload.size() && shared_.kind() == kind);
       FUZZ_CHECK(shared_.wire().size() >= payload.size() + 2);
       FUZZ_CHECK(text_of(shared_.wire().last(payload.size())) == payload);
@@ -552,15 +688,21 @@ class driver {
   }
 
   void send_shared_once(const wsx::shared_message& msg) {
-    const auto wire = msg.wire();
+    // RFC 7692 §7.1.2: the compressed frame only for a peer reading a window at least as large
+    // (and a message not under the threshold).
+    const bool compressed = chk_.deflate.agreed && !msg.compressed_wire().empty() &&
+                            msg.compressed_window_bits() <= chk_.deflate.server_max_window_bits &&
+                            msg.payload_size() >= cfg_.deflate.threshold;
+    const auto wire = compressed ? msg.compressed_wire() : msg.wire();
+    const auto& owner = compressed ? msg.compressed_owner() : msg.owner();
     if (trace) std::fprintf(stderr, "  send_shared %zu bytes\n", wire.size());
     const output_snapshot snap{c_};
     const std::size_t before = c_.buffered_amount();
-    const long owners = msg.owner().use_count();
+    const long owners = owner.use_count();
     const bool open = c_.state() == wsx::connection_state::open;
     const auto ec = c_.send_shared(msg, now_);
     snap.check_unmoved();
-    if (ec) FUZZ_CHECK(c_.buffered_amount() == before && msg.owner().use_count() == owners);
+    if (ec) FUZZ_CHECK(c_.buffered_amount() == before && owner.use_count() == owners);
     if (role_ == wsx::role::client || close_called_ || !open || sending_message_) {
       // Clients need a fresh mask per frame; RFC 6455 §5.4: no message inside a fragmented one.
       FUZZ_CHECK(ec == wsx::errc::invalid_state);
@@ -571,12 +713,14 @@ class driver {
     } else {
       FUZZ_CHECK(!ec);
       FUZZ_CHECK(c_.buffered_amount() == before + wire.size());
-      FUZZ_CHECK(msg.owner().use_count() == owners + 1);  // the queue holds the bytes...
+      FUZZ_CHECK(owner.use_count() == owners + 1);  // the queue holds the bytes...
       const auto v = c_.pending_output();
       if (v.size() < wsx::detail::output_queue::max_ranges) {  // ...and sends them, not a copy
         FUZZ_CHECK(v[v.size() - 1].data() == wire.data() && v[v.size() - 1].size() == wire.size());
       }
       chk_.note_shared(before, wire);
+      chk_.note_sent(msg.kind() == wsx::message_kind::text ? wsx::opcode::text : wsx::opcode::binary,
+                     shared_payload_, true);
     }
     drain();
   }
@@ -659,6 +803,11 @@ class driver {
   std::string connecting_input_;  // every byte the server received while reading its request
   bool request_checked_ = false;
   wsx::shared_message shared_;
+  std::string shared_payload_;  // shared_'s payload
+  std::unique_ptr<wsx::fuzz::peer_deflate_stream> compressor_;  // the peer's, when it can compress
+  // Everything the peer sent since the handshake was whole messages from receive_compressed():
+  // the connection is between frames and its decompressor holds the peer compressor's context.
+  bool peer_stream_clean_ = true;
 };
 
 }  // namespace
@@ -669,6 +818,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto s1 = fdp.ConsumeIntegral<std::uint8_t>();
   const auto s2 = fdp.ConsumeIntegral<std::uint8_t>();
   const auto s3 = fdp.ConsumeIntegral<std::uint8_t>();
+  const auto s4 = fdp.ConsumeIntegral<std::uint8_t>();
   const wsx::role r = (s0 & 1) ? wsx::role::client : wsx::role::server;
   wsx::config cfg;
   cfg.delivery = (s0 & 2) ? wsx::delivery::whole_messages : wsx::delivery::chunks;
@@ -686,6 +836,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   cfg.plain_http = (s3 & 8) != 0;
   const bool handshake_by_actions = (s3 & 16) != 0;
   cfg.handshake_timeout = handshake_timeouts[(s3 >> 5) & 3];
+  cfg.deflate.enabled = (s4 & 1) != 0;
+  cfg.deflate.threshold = deflate_thresholds[(s4 >> 1) & 3];
+  cfg.deflate.no_context_takeover = (s4 & 8) != 0;
+  cfg.deflate.peer_no_context_takeover = (s4 & 16) != 0;
+  cfg.deflate.memory_budget = deflate_budgets[(s4 >> 5) & 3];
+  cfg.deflate.level = (s4 & 128) ? 1 : 6;
 
   driver d{fdp, r, cfg};
   d.open(offer_subprotocol, handshake_by_actions);

@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -32,6 +33,7 @@
 #include "detail/output_queue.hpp"
 #include "detail/utf8.hpp"
 #include "http_response.hpp"
+#include "peer_deflate.hpp"
 #include "wsx/connection.hpp"
 
 namespace wsx::fuzz {
@@ -74,6 +76,17 @@ class session_checker {
   std::string opened_subprotocol;
   std::string expected_accept;    // server: the Sec-WebSocket-Accept the 101 must carry
   bool pongs_match_pings = true;  // the app sends no pongs: every pong echoes a ping
+  deflate_agreement deflate;      // what `opened` said was agreed
+
+  // A send()/send_shared() the connection took (returned no error): its data messages must come
+  // out whole, in this order, byte for byte (inflated where RSV1 says so) as the peer reads them.
+  void note_sent(wsx::opcode op, std::string_view payload, bool fin) {
+    if (op != wsx::opcode::continuation) sending_kind_ = op;
+    sending_ += payload;
+    if (!fin) return;
+    sent_.push_back((sending_kind_ == wsx::opcode::text ? "text " : "binary ") + sending_);
+    sending_.clear();
+  }
 
   void note_accepted() { accepted_ = true; }
   // respond() succeeded: the output must hold exactly this answer (plus the core's own headers).
@@ -247,6 +260,9 @@ class session_checker {
     if (role_ == wsx::role::server) FUZZ_CHECK(accepted_);
     opened_seen = true;
     opened_subprotocol = e.subprotocol;
+    FUZZ_CHECK(e.extensions.size() <= 1);
+    deflate = parse_agreement(e.extensions.empty() ? "" : e.extensions.front());
+    FUZZ_CHECK(!deflate.agreed || cfg_.deflate.enabled);
     log.push_back("opened " + e.subprotocol);
   }
   void on(const wsx::rejected& e) {
@@ -391,6 +407,18 @@ class session_checker {
   void validate_frames(std::string_view s, bool truncated) {
     const wsx::role peer = role_ == wsx::role::server ? wsx::role::client : wsx::role::server;
     wsx::detail::frame_decoder d{peer, {}};
+    if (deflate.agreed) d.allow_rsv1();
+    // Messages are rebuilt only in the first stream: after a drop the peer's view of a
+    // compressed context is lost with the cut message.
+    const bool rebuild = !segment_after_drop_;
+    std::unique_ptr<peer_deflate_stream> inflater;
+    if (rebuild && deflate.agreed)
+      inflater = std::make_unique<peer_deflate_stream>(false, deflate.window(role_),
+                                                       deflate.resets(role_));
+    std::vector<std::string> rebuilt;
+    std::string piece;
+    bool compressed = false;
+    wsx::message_kind kind = wsx::message_kind::binary;
     std::vector<std::byte> buf(s.size());
     std::transform(s.begin(), s.end(), buf.begin(), [](char ch) { return std::byte(ch); });
     if (!truncated) {
@@ -417,7 +445,23 @@ class session_checker {
         probe_seen = true;
         break;
       }
-      if (it.type != R::control) continue;
+      if (it.type == R::data) {
+        if (it.first) {
+          piece.clear();
+          compressed = it.compressed;
+          kind = it.kind;
+          FUZZ_CHECK(!compressed || deflate.window(role_) >= 9);  // never a window zlib ignores
+        }
+        piece += text_of({it.payload.data(), it.payload.size()});
+        if (!it.last || !rebuild) continue;
+        std::string message = piece;
+        if (compressed) {
+          message.clear();
+          FUZZ_CHECK(inflater->inflate(piece, message));
+        }
+        rebuilt.push_back((kind == wsx::message_kind::text ? "text " : "binary ") + message);
+        continue;
+      }
       const wsx::bytes_view payload{it.payload.data(), it.payload.size()};
       if (it.op == wsx::opcode::pong) pongs_.push_back(text_of(payload));
       if (it.op == wsx::opcode::close) {
@@ -429,6 +473,13 @@ class session_checker {
       }
     }
     if (!truncated && !close_in_output_) FUZZ_CHECK(probe_seen);
+    if (!rebuild) return;
+    // What went out is what was sent, in order: all of it, or (a stream that ended early or was
+    // cut) the messages before the end.
+    if (trace) std::fprintf(stderr, "  rebuilt %zu of %zu messages\n", rebuilt.size(), sent_.size());
+    FUZZ_CHECK(rebuilt.size() <= sent_.size());
+    for (std::size_t i = 0; i < rebuilt.size(); ++i) FUZZ_CHECK(rebuilt[i] == sent_[i]);
+    if (!truncated && !close_in_output_) FUZZ_CHECK(rebuilt.size() == sent_.size());
   }
 
   wsx::role role_;
@@ -448,6 +499,9 @@ class session_checker {
     std::string wire;
   };
   std::vector<shared_frame> shared_;
+  wsx::opcode sending_kind_ = wsx::opcode::binary;
+  std::string sending_;             // the message send() is in the middle of
+  std::vector<std::string> sent_;   // every whole message sent, "text ..." / "binary ..."
   bool responded_ = false;
   int responded_status_ = 0;
   std::vector<wsx::header_field> responded_headers_;
