@@ -7,93 +7,22 @@ until each page is online and lists the other, has alice send bob a direct messa
 page's form, and polls bob's page until the message shows (bounded wait); then bob answers in
 the room and alice's page must show it. The chat is then restarted on the same port: both pages
 must reconnect by themselves and a new DM (whose id the restarted server numbers from 1 again)
-must show. A third tab with a bad token must land on the login form with the verifier's reason. Screenshots of both users' pages go to OUTDIR
-(chat_alice.png, chat_bob.png, chat_login.png).
+must show. A third tab with a bad token must land on the login form with the verifier's reason.
+Screenshots of both users' pages go to OUTDIR (chat_alice.png, chat_bob.png, chat_login.png).
+Options after "--" go to the chat (its transport, once it has a choice).
 
-usage: chromium_chat_test.py CHAT OUTDIR [CHROMIUM]
+usage: chromium_chat_test.py CHAT OUTDIR [CHROMIUM] [-- CHAT OPTIONS, e.g. --transport libevent]
 """
 import asyncio
-import base64
-import itertools
 import json
 import os
 import shutil
 import sys
 import tempfile
-import time
 import urllib.parse
 
 import interop_util as u
-
-
-class cdp:
-    """A minimal CDP client: numbered commands, answers matched by id, flat sessions."""
-
-    def __init__(self, ws):
-        self.ws = ws
-        self.ids = itertools.count(1)
-        self.pending = {}
-        self.reader = asyncio.create_task(self._read())
-
-    async def _read(self):
-        async for raw in self.ws:
-            msg = json.loads(raw)
-            fut = self.pending.pop(msg.get("id"), None)
-            if fut is not None and not fut.done():
-                fut.set_result(msg)
-
-    async def call(self, method, params=None, session=None, timeout=15.0):
-        i = next(self.ids)
-        msg = {"id": i, "method": method, "params": params or {}}
-        if session:
-            msg["sessionId"] = session
-        fut = asyncio.get_running_loop().create_future()
-        self.pending[i] = fut
-        await self.ws.send(json.dumps(msg))
-        reply = await asyncio.wait_for(fut, timeout)
-        if "error" in reply:
-            raise AssertionError(f"{method}: {reply['error']}")
-        return reply["result"]
-
-    async def open_tab(self, url):
-        target = (await self.call("Target.createTarget", {"url": "about:blank"}))["targetId"]
-        session = (await self.call("Target.attachToTarget",
-                                   {"targetId": target, "flatten": True}))["sessionId"]
-        await self.call("Emulation.setDeviceMetricsOverride",
-                        {"width": 1000, "height": 640, "deviceScaleFactor": 1, "mobile": False},
-                        session)
-        await self.call("Page.enable", session=session)
-        await self.call("Page.navigate", {"url": url}, session)
-        return session
-
-    async def evaluate(self, session, expression):
-        r = await self.call("Runtime.evaluate",
-                            {"expression": expression, "returnByValue": True}, session)
-        if "exceptionDetails" in r:
-            raise AssertionError(f"page exception: {r['exceptionDetails']}")
-        return r["result"].get("value")
-
-    async def wait_true(self, session, expression, what, timeout=10.0):
-        """Polls `expression` until it is truthy; a page still loading (the expression throws)
-        counts as not yet. False after `timeout`."""
-        end = time.monotonic() + timeout
-        last_error = None
-        while time.monotonic() < end:
-            try:
-                if await self.evaluate(session, expression):
-                    return True
-            except AssertionError as e:
-                last_error = e
-            await asyncio.sleep(0.1)
-        print(f"  waited {timeout} s for {what}; last page exception: {last_error}")
-        return False
-
-    async def screenshot(self, session, path):
-        # Only the tab in front produces frames: a background tab's capture never finishes.
-        await self.call("Page.bringToFront", session=session)
-        r = await self.call("Page.captureScreenshot", {"format": "png"}, session)
-        with open(path, "wb") as f:
-            f.write(base64.b64decode(r["data"]))
+from chromium_util import cdp, find_chromium, start_chromium
 
 
 def js(value):
@@ -176,12 +105,12 @@ async def scenario(websockets, browser_url, urls, outdir, restart):
 
 def main():
     u.install_signal_handlers()
-    if len(sys.argv) not in (3, 4):
+    args, chat_args = u.split_at_dashes(sys.argv[1:])
+    if len(args) not in (2, 3):
         print(__doc__)
         return 2
-    chat_bin, outdir = sys.argv[1], sys.argv[2]
-    chromium = sys.argv[3] if len(sys.argv) == 4 else (shutil.which("chromium") or
-                                                       "/usr/bin/chromium")
+    chat_bin, outdir = args[0], args[1]
+    chromium = find_chromium(args[2] if len(args) == 3 else None)
     websockets = u.require_websockets()
     u.require_executable(chat_bin, "chat")
     u.require_executable(chromium, "chromium (Debian package chromium)")
@@ -192,8 +121,8 @@ def main():
     rc = None
     secret = "chromium-chat-test-secret"
     try:
-        server = u.child([chat_bin, "--host", "127.0.0.1", "--port", "0", "--secret", secret],
-                         "chat")
+        server = u.child([chat_bin, "--host", "127.0.0.1", "--port", "0", "--secret", secret,
+                          *chat_args], "chat")
         port = server.wait_for_line(r"^listening on 127\.0\.0\.1:(\d+)$").group(1)
         urls = {}
         for _ in range(3):
@@ -205,31 +134,15 @@ def main():
         forged = ".".join([head, payload, sig[:10] + ("A" if sig[10] != "A" else "B") + sig[11:]])
         urls["bad"] = f"{parts.scheme}://{parts.netloc}/?token={forged}"
 
-        browser = u.child([chromium, "--headless=new", "--no-sandbox", "--disable-gpu",
-                           "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check",
-                           "--disable-extensions", "--remote-debugging-port=0",
-                           f"--user-data-dir={profile}", "about:blank"], "chromium")
-        port_file = os.path.join(profile, "DevToolsActivePort")
-        end = time.monotonic() + 20
-        while time.monotonic() < end and browser.proc.poll() is None:
-            if os.path.exists(port_file):
-                lines = open(port_file).read().split("\n")
-                if len(lines) >= 2 and lines[1].startswith("/devtools/browser/"):
-                    break
-            time.sleep(0.1)
-        else:
-            browser.dump()
-            raise AssertionError("chromium did not write DevToolsActivePort within 20 s")
-        browser_url = f"ws://127.0.0.1:{lines[0].strip()}{lines[1].strip()}"
-        print(f"chromium DevTools at {browser_url}")
+        browser, browser_url = start_chromium(chromium, profile)
 
         def restart():
             nonlocal server
             first = server.stop()
             u.check(first == 0, f"chat exited 0 on SIGTERM (got {first})")
             # Same port and secret: the pages' URLs and tokens stay valid.
-            server = u.child([chat_bin, "--host", "127.0.0.1", "--port", port, "--secret", secret],
-                             "chat (restarted)")
+            server = u.child([chat_bin, "--host", "127.0.0.1", "--port", port, "--secret", secret,
+                              *chat_args], "chat (restarted)")
             server.wait_for_line(r"^listening on ")
 
         asyncio.run(asyncio.wait_for(scenario(websockets, browser_url, urls, outdir, restart), 45))

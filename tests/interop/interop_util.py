@@ -56,6 +56,15 @@ def install_signal_handlers():
     signal.signal(signal.SIGINT, on_signal)
 
 
+def split_at_dashes(args):
+    """Splits a command line at its first "--": (the test's own arguments, the rest, which the
+    test passes on to the program under test)."""
+    if "--" in args:
+        i = args.index("--")
+        return args[:i], args[i + 1:]
+    return args, []
+
+
 def free_port():
     """A TCP port on 127.0.0.1 that was free a moment ago (for programs that cannot take 0)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

@@ -3,12 +3,13 @@
 docs/nginx.md shows, run against a real nginx.
 
 1. the standard WebSocket block (proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade;
-   proxy_set_header Connection "upgrade") in front of examples/asio_echo_server: echoes of
-   every kind and size work through it, and the close code comes back;
-2. the `map $http_upgrade $connection_upgrade` variant in front of examples/chat, for a location
-   that serves both the page and the WebSocket: the page and /healthz arrive as plain HTTP, the
-   chat works, and with proxy_read_timeout 2s an idle chat connection survives 5 s because the
-   chat's heartbeat (--ping-interval 1) is shorter than the proxy's read timeout;
+   proxy_set_header Connection "upgrade") in front of the echo server (examples/asio_echo_server
+   or examples/libevent_echo_server: the same command line): echoes of every kind and size work
+   through it, and the close code comes back;
+2. with --chat: the `map $http_upgrade $connection_upgrade` variant in front of examples/chat,
+   for a location that serves both the page and the WebSocket: the page and /healthz arrive as
+   plain HTTP, the chat works, and with proxy_read_timeout 2s an idle chat connection survives
+   5 s because the chat's heartbeat (--ping-interval 1) is shorter than the proxy's read timeout;
 3. the standard block with proxy_read_timeout 2s in front of the echo server, whose heartbeat is
    60 s: nginx cuts the idle connection after about 2 s (the client sees 1006);
 4. a block that leaves the two headers out: the client gets 426 from wsx through nginx, and the
@@ -19,7 +20,7 @@ docs/nginx.md shows, run against a real nginx.
 Each nginx runs as the current user from a temporary prefix holding its configuration, pid file,
 logs and temp paths, on a free port on 127.0.0.1, and is stopped by its PID.
 
-usage: nginx_test.py ASIO_ECHO_SERVER CHAT [NGINX]
+usage: nginx_test.py ECHO_SERVER [--chat CHAT] [--nginx NGINX] [-- CHAT OPTIONS]
 """
 import asyncio
 import grp
@@ -197,16 +198,35 @@ async def cut_by_read_timeout(websockets, port):
         return time.monotonic() - start, ws.close_code
 
 
+def parse_args(argv):
+    """(echo server, chat or None, nginx, the chat's own options) from the command line."""
+    args, chat_args = u.split_at_dashes(argv)
+    if not args or args[0].startswith("--"):
+        return None
+    echo_server, chat, binary = args[0], None, shutil.which("nginx") or "/usr/sbin/nginx"
+    rest = args[1:]
+    while rest:
+        if len(rest) < 2 or rest[0] not in ("--chat", "--nginx"):
+            return None
+        if rest[0] == "--chat":
+            chat = rest[1]
+        else:
+            binary = rest[1]
+        rest = rest[2:]
+    return echo_server, chat, binary, chat_args
+
+
 def main():
     u.install_signal_handlers()
-    if len(sys.argv) not in (3, 4):
+    parsed = parse_args(sys.argv[1:])
+    if parsed is None:
         print(__doc__)
         return 2
-    echo_server, chat = sys.argv[1], sys.argv[2]
-    binary = sys.argv[3] if len(sys.argv) == 4 else (shutil.which("nginx") or "/usr/sbin/nginx")
+    echo_server, chat, binary, chat_args = parsed
     websockets = u.require_websockets()
-    u.require_executable(echo_server, "asio_echo_server")
-    u.require_executable(chat, "chat")
+    u.require_executable(echo_server, "the echo server")
+    if chat:
+        u.require_executable(chat, "chat")
     u.require_executable(binary, "nginx (Debian package nginx-light)")
 
     backends = []
@@ -219,9 +239,11 @@ def main():
     try:
         echo, echo_port = u.start_listening_server([echo_server, "--port", "0"])
         backends.append(echo)
-        room, chat_port = u.start_listening_server([chat, "--port", "0", "--secret", SECRET,
-                                                    "--ping-interval", "1"], "chat")
-        backends.append(room)
+        if chat:
+            room, chat_port = u.start_listening_server(
+                [chat, "--port", "0", "--secret", SECRET, "--ping-interval", "1", *chat_args],
+                "chat")
+            backends.append(room)
 
         good = launch(echo_port, STANDARD, "standard")
         asyncio.run(asyncio.wait_for(echo_through(websockets, good.port, "standard block"), 20))
@@ -229,13 +251,15 @@ def main():
         u.check(status == 426 and "Upgrade: websocket header missing" in body,
                 f"standard block: a plain GET still reaches the server as plain HTTP ({status})")
 
-        mapped = launch(chat_port, MAPPED, "map", read_timeout="2s")
-        status, headers, body = u.http_get(mapped.port, "/")
-        u.check(status == 200 and 'id="online"' in body, "map block: GET / serves the chat page")
-        status, _, body = u.http_get(mapped.port, "/healthz")
-        u.check(status == 200 and body.strip() == "ok", "map block: GET /healthz → ok")
-        token = u.jwt_hs256({"sub": "alice", "exp": int(time.time()) + 600}, SECRET)
-        asyncio.run(asyncio.wait_for(chat_through(websockets, mapped.port, token), 20))
+        if chat:
+            mapped = launch(chat_port, MAPPED, "map", read_timeout="2s")
+            status, headers, body = u.http_get(mapped.port, "/")
+            u.check(status == 200 and 'id="online"' in body,
+                    "map block: GET / serves the chat page")
+            status, _, body = u.http_get(mapped.port, "/healthz")
+            u.check(status == 200 and body.strip() == "ok", "map block: GET /healthz → ok")
+            token = u.jwt_hs256({"sub": "alice", "exp": int(time.time()) + 600}, SECRET)
+            asyncio.run(asyncio.wait_for(chat_through(websockets, mapped.port, token), 20))
 
         short = launch(echo_port, STANDARD, "short-timeout", read_timeout="2s")
         took, code = asyncio.run(cut_by_read_timeout(websockets, short.port))
@@ -279,7 +303,8 @@ def main():
             rc = p.stop()
             print(f"nginx ({p.name}) stopped: exit {rc}")
         codes = [b.stop() for b in backends]
-    u.check(codes == [0, 0], f"asio_echo_server and chat exited 0 on SIGTERM (got {codes})")
+    names = " and ".join(b.name for b in backends)
+    u.check(codes == [0] * len(backends), f"{names} exited 0 on SIGTERM (got {codes})")
     return 0
 
 

@@ -1,5 +1,6 @@
-// TLS connections: OpenSSL reads and writes the non-blocking socket itself (SSL_set_fd); the
-// connection's read event and one-shot write event say when to call it again.
+// TLS connections: OpenSSL reads and writes the non-blocking socket itself (a socket BIO on the
+// connection's fd, writing with MSG_NOSIGNAL); the connection's read event and one-shot write
+// event say when to call it again.
 //
 // Handshake: in phase tls_handshake every readiness calls SSL_do_handshake() until it finishes;
 // the core's handshake deadline (the pump's timer) bounds it, so a peer that never sends its
@@ -41,6 +42,33 @@ std::string openssl_reason() {
   return reason != nullptr ? reason : "error " + std::to_string(e);
 }
 
+// OpenSSL's socket BIO writes with write(2): a TLS alert or close_notify to a peer that is gone
+// raised SIGPIPE, which kills a process that does not ignore it. This method is that BIO with
+// send(MSG_NOSIGNAL) for writing, as the TCP path sends.
+int write_nosignal(BIO* b, const char* data, int len) {
+  const int fd = static_cast<int>(BIO_get_fd(b, nullptr));
+  const ssize_t n = ::send(fd, data, static_cast<std::size_t>(len), MSG_NOSIGNAL);
+  BIO_clear_retry_flags(b);
+  if (n <= 0 && BIO_sock_should_retry(-1)) BIO_set_retry_write(b);
+  return static_cast<int>(n);
+}
+
+BIO_METHOD* socket_method() {
+  static BIO_METHOD* const method = [] {
+    const BIO_METHOD* base = BIO_s_socket();
+    BIO_METHOD* m = BIO_meth_new(BIO_TYPE_SOCKET, "wsx socket");
+    if (m == nullptr) return m;
+    BIO_meth_set_write(m, write_nosignal);
+    BIO_meth_set_read(m, BIO_meth_get_read(base));
+    BIO_meth_set_puts(m, BIO_meth_get_puts(base));
+    BIO_meth_set_ctrl(m, BIO_meth_get_ctrl(base));
+    BIO_meth_set_create(m, BIO_meth_get_create(base));
+    BIO_meth_set_destroy(m, BIO_meth_get_destroy(base));
+    return m;
+  }();
+  return method;
+}
+
 bool is_ip_literal(const std::string& host) {
   unsigned char buf[16];
   return ::inet_pton(AF_INET, host.c_str(), buf) == 1 ||
@@ -58,7 +86,12 @@ tls_connection::~tls_connection() { SSL_free(ssl_); }
 
 bool tls_connection::make_ssl(bool server, const client_target* target) {
   ssl_ = SSL_new(tls_);
-  bool ok = ssl_ != nullptr && SSL_set_fd(ssl_, fd_) == 1;
+  BIO* bio = ssl_ != nullptr && socket_method() != nullptr ? BIO_new(socket_method()) : nullptr;
+  bool ok = bio != nullptr;
+  if (ok) {
+    BIO_set_fd(bio, fd_, BIO_NOCLOSE);
+    SSL_set_bio(ssl_, bio, bio);  // the SSL owns it now
+  }
   if (ok) {
     SSL_set_mode(ssl_, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     if (server) {

@@ -1,20 +1,19 @@
 // Every way a session can end, one test each: the session leaves the connection table, its
 // close handler runs exactly once with the code and error that path implies, and nothing is
-// left behind (no connection, no session object).
+// left behind (no connection, no session object). In every mode of every transport.
 #include <gtest/gtest.h>
 
-#include <future>
+#include <atomic>
 #include <mutex>
 #include <string>
 #include <tuple>
 
-#include "asio_test_support.hpp"
-#include "wsx/asio/server.hpp"
+#include "transport.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
-using wsx::test::io_threads;
+using wsx::test::mode;
 using wsx::test::peer;
 using wsx::test::wait_until;
 
@@ -47,13 +46,13 @@ const expectation cases[] = {
     {path::local_close, "local_close", wsx::close_code::normal, {}},
 };
 
-// Each path with a strand per connection (two loop threads) and with single_threaded (one).
-class close_path : public ::testing::TestWithParam<std::tuple<expectation, bool>> {};
+// Each path in every mode of every transport.
+class close_path : public ::testing::TestWithParam<std::tuple<expectation, mode>> {};
 
 TEST_P(close_path, erases_from_the_table_and_fires_the_close_handler_once) {
   const expectation& want = std::get<0>(GetParam());
-  const bool single_threaded = std::get<1>(GetParam());
-  io_threads threads(single_threaded ? 1 : 2);
+  const std::unique_ptr<wsx::test::transport> t =
+      wsx::test::make_transport(std::get<1>(GetParam()));
 
   std::mutex mutex;
   wsx::session_ptr session;
@@ -62,14 +61,13 @@ TEST_P(close_path, erases_from_the_table_and_fires_the_close_handler_once) {
   std::error_code got_ec;
   bool in_table_at_close = true;
 
-  wsx::asio::server_options so;
-  so.single_threaded = single_threaded;
+  wsx::test::server_setup so;
   so.config.ping_interval = want.how == path::heartbeat_timeout ? 100ms : wsx::duration::zero();
   so.config.pong_timeout = 200ms;
   so.config.write_timeout = want.how == path::write_timeout ? 300ms : std::chrono::seconds(30);
   so.linger = 500ms;
   so.on_upgrade = [](const wsx::upgrade_context&) { return wsx::upgrade_decision::accept("dana"); };
-  wsx::asio::server* server_ptr = nullptr;
+  std::atomic<wsx::test::test_server*> server_ptr{nullptr};
   so.handlers.on_open = [&](const wsx::session_ptr& s, const wsx::opened&) {
     {
       std::lock_guard lock(mutex);
@@ -87,19 +85,19 @@ TEST_P(close_path, erases_from_the_table_and_fires_the_close_handler_once) {
     ++close_calls;
     got_code = code;
     got_ec = ec;
-    in_table_at_close = !server_ptr->table().sessions_of(s->user_id()).empty();
+    in_table_at_close = !server_ptr.load()->table().sessions_of(s->user_id()).empty();
   };
-  wsx::asio::server srv(threads.io(), std::move(so));
-  server_ptr = &srv;
-  ASSERT_FALSE(srv.start());
+  const std::unique_ptr<wsx::test::test_server> srv = t->server(std::move(so));
+  server_ptr = srv.get();
+  ASSERT_FALSE(srv->start_error());
 
-  peer p(srv.local_endpoint().port(), "/", want.how == path::write_timeout ? 4096 : 0);
+  peer p(srv->port(), "/", want.how == path::write_timeout ? 4096 : 0);
   ASSERT_TRUE(p.pump_until([&] { return p.opened; }));
   ASSERT_TRUE(wait_until([&] {
     std::lock_guard lock(mutex);
     return session != nullptr;
   }));
-  ASSERT_EQ(srv.table().session_count(), 1u);
+  ASSERT_EQ(srv->table().session_count(), 1u);
 
   const auto closed_once = [&] {
     std::lock_guard lock(mutex);
@@ -122,7 +120,7 @@ TEST_P(close_path, erases_from_the_table_and_fires_the_close_handler_once) {
       p.reset();
       break;
     case path::server_shutdown:
-      srv.stop(5s);
+      srv->stop(5s);
       p.pump_until(closed_once);
       break;
     case path::local_close:
@@ -133,9 +131,9 @@ TEST_P(close_path, erases_from_the_table_and_fires_the_close_handler_once) {
   ASSERT_TRUE(wait_until(closed_once));
   // Let the connection finish completely (closing handshake, linger) before counting again.
   if (p.connected() && want.how != path::heartbeat_timeout && want.how != path::write_timeout) {
-    p.pump_until([&] { return !p.connected() || srv.connection_count() == 0; });
+    p.pump_until([&] { return !p.connected() || srv->connection_count() == 0; });
   }
-  ASSERT_TRUE(wait_until([&] { return srv.connection_count() == 0; }));
+  ASSERT_TRUE(wait_until([&] { return srv->connection_count() == 0; }));
 
   {
     std::lock_guard lock(mutex);
@@ -147,27 +145,25 @@ TEST_P(close_path, erases_from_the_table_and_fires_the_close_handler_once) {
     EXPECT_EQ(session->send_text("late"), wsx::errc::closed);
     session.reset();
   }
-  EXPECT_EQ(srv.table().session_count(), 0u);
-  EXPECT_EQ(srv.table().user_count(), 0u);
-  EXPECT_EQ(srv.counters().open_connections.load(), 0u);
+  EXPECT_EQ(srv->table().session_count(), 0u);
+  EXPECT_EQ(srv->table().user_count(), 0u);
+  EXPECT_EQ(srv->counters().open_connections.load(), 0u);
   if (want.how == path::heartbeat_timeout) {
-    EXPECT_EQ(srv.counters().heartbeat_timeouts.load(), 1u);
+    EXPECT_EQ(srv->counters().heartbeat_timeouts.load(), 1u);
   }
   if (want.how == path::write_timeout) {
-    EXPECT_EQ(srv.counters().write_timeouts.load(), 1u);
+    EXPECT_EQ(srv->counters().write_timeouts.load(), 1u);
   }
-  EXPECT_TRUE(wait_until([] { return wsx::asio::live_sessions() == 0; }));
-
-  std::promise<void> stopped;
-  srv.stop(1s, [&] { stopped.set_value(); });
-  EXPECT_EQ(stopped.get_future().wait_for(20s), std::future_status::ready);
+  EXPECT_TRUE(wsx::test::all_sessions_gone());
+  EXPECT_TRUE(srv->stop_and_wait(1s));
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    asio, close_path, ::testing::Combine(::testing::ValuesIn(cases), ::testing::Bool()),
-    [](const ::testing::TestParamInfo<std::tuple<expectation, bool>>& param_info) {
-      return std::string(std::get<0>(param_info.param).name) +
-             (std::get<1>(param_info.param) ? "_single_threaded" : "");
+    transports, close_path,
+    ::testing::Combine(::testing::ValuesIn(cases), ::testing::ValuesIn(wsx::test::all_modes())),
+    [](const ::testing::TestParamInfo<std::tuple<expectation, mode>>& param_info) {
+      return std::string(std::get<0>(param_info.param).name) + "_" +
+             wsx::test::mode_name(std::get<1>(param_info.param));
     });
 
 }  // namespace

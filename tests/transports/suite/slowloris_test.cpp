@@ -4,6 +4,7 @@
 //    output never exceeds max_buffered_output (sends beyond it are refused and counted);
 //  - close_slow_consumer closes with 1008 instead; the drain handler fires once the queue has
 //    drained to the low-water mark.
+// Each in every mode of every transport.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -12,28 +13,30 @@
 #include <string>
 #include <thread>
 
-#include "libevent_test_support.hpp"
+#include "transport.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
+using wsx::test::mode;
 using wsx::test::peer;
-using wsx::test::run_mode;
-using wsx::test::server_runner;
 using wsx::test::wait_until;
 
-// Each test with the server in each run mode.
-class slowloris : public ::testing::TestWithParam<run_mode> {};
-class backpressure : public ::testing::TestWithParam<run_mode> {};
+// Each test in every mode of every transport.
+class slowloris : public ::testing::TestWithParam<mode> {
+ protected:
+  std::unique_ptr<wsx::test::transport> t_ = wsx::test::make_transport(GetParam());
+};
+class backpressure : public slowloris {};
 
 TEST_P(slowloris, header_trickle_is_dropped_at_the_handshake_deadline) {
-  wsx::libevent::server_options so;
+  wsx::test::server_setup so;
   so.config.handshake_timeout = 300ms;
   so.linger = 200ms;
-  server_runner srv(GetParam(), std::move(so));
-  ASSERT_FALSE(srv.start_error());
+  const std::unique_ptr<wsx::test::test_server> srv = t_->server(std::move(so));
+  ASSERT_FALSE(srv->start_error());
 
-  poll_example::unique_fd fd = wsx::test::connect_loopback(srv.port());
+  poll_example::unique_fd fd = wsx::test::connect_loopback(srv->port());
   ASSERT_TRUE(fd);
   // One byte every 10 ms of a head that never ends; stop when the server has hung up on us.
   const std::string head = "GET / HTTP/1.1\r\nHost: x\r\nX-Padding: ";
@@ -57,12 +60,12 @@ TEST_P(slowloris, header_trickle_is_dropped_at_the_handshake_deadline) {
             1u);
   EXPECT_TRUE(wait_until([&] { return srv->connection_count() == 0; }));
   EXPECT_EQ(srv->table().session_count(), 0u);
-  EXPECT_TRUE(srv.stop_and_wait(1s));
+  EXPECT_TRUE(srv->stop_and_wait(1s));
 }
 
 TEST_P(slowloris, non_reading_client_is_closed_at_the_write_deadline_with_bounded_memory) {
   constexpr std::size_t limit = 1024 * 1024;
-  wsx::libevent::server_options so;
+  wsx::test::server_setup so;
   so.config.max_buffered_output = limit;
   so.config.write_timeout = 500ms;
   so.config.ping_interval = wsx::duration::zero();
@@ -79,10 +82,10 @@ TEST_P(slowloris, non_reading_client_is_closed_at_the_write_deadline_with_bounde
     ++close_calls;
     close_ec = ec;
   };
-  server_runner srv(GetParam(), std::move(so));
-  ASSERT_FALSE(srv.start_error());
+  const std::unique_ptr<wsx::test::test_server> srv = t_->server(std::move(so));
+  ASSERT_FALSE(srv->start_error());
 
-  peer p(srv.port(), "/", 4096);
+  peer p(srv->port(), "/", 4096);
   ASSERT_TRUE(p.pump_until([&] { return p.opened; }));
   auto future = opened.get_future();
   ASSERT_EQ(future.wait_for(20s), std::future_status::ready);
@@ -123,11 +126,11 @@ TEST_P(slowloris, non_reading_client_is_closed_at_the_write_deadline_with_bounde
   EXPECT_EQ(srv->counters().write_timeouts.load(), 1u);
   EXPECT_EQ(srv->table().session_count(), 0u);
   s.reset();
-  EXPECT_TRUE(srv.stop_and_wait(1s));
+  EXPECT_TRUE(srv->stop_and_wait(1s));
 }
 
 TEST_P(backpressure, close_slow_consumer_closes_with_1008) {
-  wsx::libevent::server_options so;
+  wsx::test::server_setup so;
   so.config.max_buffered_output = 64 * 1024;
   so.backpressure.action = wsx::backpressure::close_slow_consumer;
   std::mutex mutex;
@@ -143,10 +146,10 @@ TEST_P(backpressure, close_slow_consumer_closes_with_1008) {
     std::lock_guard lock(mutex);
     closed_with = code;
   };
-  server_runner srv(GetParam(), std::move(so));
-  ASSERT_FALSE(srv.start_error());
+  const std::unique_ptr<wsx::test::test_server> srv = t_->server(std::move(so));
+  ASSERT_FALSE(srv->start_error());
 
-  peer p(srv.port());
+  peer p(srv->port());
   ASSERT_TRUE(p.pump_until([&] { return p.closed_with.has_value(); }));
   ASSERT_TRUE(p.close_frame.has_value());
   EXPECT_EQ(*p.close_frame, wsx::close_code::policy_violation);
@@ -158,13 +161,13 @@ TEST_P(backpressure, close_slow_consumer_closes_with_1008) {
     EXPECT_EQ(closed_with, wsx::close_code::policy_violation);
   }
   EXPECT_EQ(srv->messages_dropped(), 1u);
-  EXPECT_TRUE(srv.stop_and_wait(1s));
+  EXPECT_TRUE(srv->stop_and_wait(1s));
 }
 
 TEST_P(backpressure, drain_fires_once_the_queue_is_down_to_the_low_water_mark) {
   constexpr std::size_t limit = 256 * 1024;
   constexpr std::size_t low_water = 32 * 1024;
-  wsx::libevent::server_options so;
+  wsx::test::server_setup so;
   so.config.max_buffered_output = limit;
   so.backpressure.low_water_mark = low_water;
   std::mutex mutex;
@@ -184,10 +187,10 @@ TEST_P(backpressure, drain_fires_once_the_queue_is_down_to_the_low_water_mark) {
     ++drains;
     buffered_at_drain = s->buffered_amount();
   };
-  server_runner srv(GetParam(), std::move(so));
-  ASSERT_FALSE(srv.start_error());
+  const std::unique_ptr<wsx::test::test_server> srv = t_->server(std::move(so));
+  ASSERT_FALSE(srv->start_error());
 
-  peer p(srv.port(), "/", 4096);
+  peer p(srv->port(), "/", 4096);
   ASSERT_TRUE(p.pump_until([&] { return p.opened; }));
   ASSERT_TRUE(p.pump_until([&] {
     std::lock_guard lock(mutex);
@@ -202,19 +205,12 @@ TEST_P(backpressure, drain_fires_once_the_queue_is_down_to_the_low_water_mark) {
   }
   p.close(wsx::close_code::normal);
   p.pump_until([&] { return p.closed_with.has_value(); });
-  EXPECT_TRUE(srv.stop_and_wait(1s));
+  EXPECT_TRUE(srv->stop_and_wait(1s));
 }
 
-const auto mode_names = [](const ::testing::TestParamInfo<run_mode>& param_info) {
-  return std::string(wsx::test::mode_name(param_info.param));
-};
-INSTANTIATE_TEST_SUITE_P(libevent, slowloris,
-                         ::testing::Values(run_mode::attached, run_mode::one_loop,
-                                           run_mode::two_loops),
-                         mode_names);
-INSTANTIATE_TEST_SUITE_P(libevent, backpressure,
-                         ::testing::Values(run_mode::attached, run_mode::one_loop,
-                                           run_mode::two_loops),
-                         mode_names);
+INSTANTIATE_TEST_SUITE_P(transports, slowloris, ::testing::ValuesIn(wsx::test::all_modes()),
+                         wsx::test::mode_names{});
+INSTANTIATE_TEST_SUITE_P(transports, backpressure, ::testing::ValuesIn(wsx::test::all_modes()),
+                         wsx::test::mode_names{});
 
 }  // namespace

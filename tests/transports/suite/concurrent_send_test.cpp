@@ -1,8 +1,8 @@
 // Eight threads send 10,000 messages each into one session at once; the other side must receive
 // every message exactly once, whole, and each thread's messages in the order that thread sent
 // them. Both directions: a server session (sends encoded once, unmasked) and a client session
-// (masked), with the server in each run mode (attached to an application event_base, a pool of
-// one loop, of two). Built for ThreadSanitizer too (see docs/libevent.md for the command).
+// (masked): the server side in every mode of every transport, the client side once per transport.
+// Built for ThreadSanitizer too (scripts/test runs it; see docs/asio.md for the command).
 #include <gtest/gtest.h>
 
 #include <charconv>
@@ -12,13 +12,12 @@
 #include <thread>
 #include <vector>
 
-#include "libevent_test_support.hpp"
+#include "transport.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
-using wsx::test::run_mode;
-using wsx::test::server_runner;
+using wsx::test::mode;
 using wsx::test::wait_until;
 
 constexpr int sender_threads = 8;
@@ -81,42 +80,42 @@ void hammer(const wsx::session_ptr& s) {
 
 enum class direction { server_to_client, client_to_server };
 
-// Which session the threads send into, and how the server runs. Every send comes from a thread
-// that is not the session's loop: all of them go through the loop's mailbox.
+// Which session the threads send into, and how the server runs (Asio with strands: on an
+// io_context of four threads). Every send comes from a thread that is not the session's loop.
 struct send_case {
   direction dir;
-  run_mode mode;
+  mode how;
 };
 
 class concurrent_send : public ::testing::TestWithParam<send_case> {};
 
 TEST_P(concurrent_send, every_message_arrives_once_whole_and_in_per_thread_order) {
   const direction dir = GetParam().dir;
+  const std::unique_ptr<wsx::test::transport> t = wsx::test::make_transport(GetParam().how, 4);
   inbox server_inbox;
   inbox client_inbox;
   std::promise<wsx::session_ptr> server_session;
 
-  wsx::libevent::server_options so;
+  wsx::test::server_setup so;
   so.handlers.on_open = [&](const wsx::session_ptr& s, const wsx::opened&) {
     server_session.set_value(s);
   };
   so.handlers.on_message = [&](const wsx::session_ptr&, wsx::message_kind, wsx::bytes_view d) {
     server_inbox.add(d);
   };
-  server_runner srv(GetParam().mode, std::move(so));
-  ASSERT_FALSE(srv.start_error());
+  const std::unique_ptr<wsx::test::test_server> srv = t->server(std::move(so));
+  ASSERT_FALSE(srv->start_error());
 
   std::promise<void> client_open;
-  wsx::libevent::client_options co;
+  wsx::test::client_setup co;
   co.handlers.on_open = [&](const wsx::session_ptr&, const wsx::opened&) {
     client_open.set_value();
   };
   co.handlers.on_message = [&](const wsx::session_ptr&, wsx::message_kind, wsx::bytes_view d) {
     client_inbox.add(d);
   };
-  wsx::libevent::loop_pool client_loops(1);
-  wsx::libevent::client cli(client_loops, std::move(co));
-  wsx::session_ptr client_session = cli.connect(srv.url());
+  const std::unique_ptr<wsx::test::test_client> cli = t->client(std::move(co));
+  wsx::session_ptr client_session = cli->connect(srv->url());
   ASSERT_EQ(client_open.get_future().wait_for(20s), std::future_status::ready);
   auto server_future = server_session.get_future();
   ASSERT_EQ(server_future.wait_for(20s), std::future_status::ready);
@@ -131,23 +130,26 @@ TEST_P(concurrent_send, every_message_arrives_once_whole_and_in_per_thread_order
   }
 
   client_session->close(wsx::close_code::normal, "");
-  ASSERT_TRUE(srv.stop_and_wait(5s));
+  ASSERT_TRUE(srv->stop_and_wait(5s));
   server_side.reset();
   client_session.reset();
-  EXPECT_TRUE(wait_until([] { return wsx::libevent::live_sessions() == 0; }));
+  EXPECT_TRUE(wsx::test::all_sessions_gone());
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    libevent, concurrent_send,
-    ::testing::Values(send_case{direction::server_to_client, run_mode::attached},
-                      send_case{direction::server_to_client, run_mode::one_loop},
-                      send_case{direction::server_to_client, run_mode::two_loops},
-                      send_case{direction::client_to_server, run_mode::one_loop}),
-    [](const ::testing::TestParamInfo<send_case>& param_info) {
-      const send_case& c = param_info.param;
-      return std::string(c.dir == direction::server_to_client ? "server_to_client_"
-                                                              : "client_to_server_") +
-             wsx::test::mode_name(c.mode);
-    });
+std::vector<send_case> send_cases() {
+  std::vector<send_case> out;
+  for (const mode m : wsx::test::all_modes()) out.push_back({direction::server_to_client, m});
+  for (const mode m : wsx::test::client_modes()) out.push_back({direction::client_to_server, m});
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(transports, concurrent_send, ::testing::ValuesIn(send_cases()),
+                         [](const ::testing::TestParamInfo<send_case>& param_info) {
+                           const send_case& c = param_info.param;
+                           return std::string(c.dir == direction::server_to_client
+                                                  ? "server_to_client_"
+                                                  : "client_to_server_") +
+                                  wsx::test::mode_name(c.how);
+                         });
 
 }  // namespace
