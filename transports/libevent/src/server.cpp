@@ -231,7 +231,8 @@ class server_state final : public connection_owner,
       c->begin_server();
       return;
     }
-    target->post([l = target, c = std::move(c)]() mutable {
+    target->post([l = target, s = starting_connection(std::move(c))]() mutable {
+      const std::shared_ptr<connection> c = s.take();
       l->add(c);
       c->begin_server();
     });

@@ -1,5 +1,5 @@
 // A TLS connection of the libevent transport: OpenSSL on the connection's non-blocking socket
-// (SSL_set_fd), driven by the same read event and one-shot write event as plain TCP. Internal to
+// (SSL_set_fd), driven by the same readiness as plain TCP. Internal to
 // transports/libevent; see tls_connection.cpp.
 #pragma once
 
