@@ -138,9 +138,9 @@ session_ptr client::connect(std::string_view url) {
   session_ptr handle = c->handle();
   if (!parsed) {
     l->run_or_post([l, s = detail::starting_connection(c), ec, e = std::move(error)]() mutable {
-      const std::shared_ptr<detail::connection> c = s.take();
-      l->add(c);
-      c->fail_client(ec, std::move(e));
+      const std::shared_ptr<detail::connection> started = s.take();
+      l->add(started);
+      started->fail_client(ec, std::move(e));
     });
     return handle;
   }
@@ -148,9 +148,9 @@ session_ptr client::connect(std::string_view url) {
   target.request.host = parsed->authority;
   target.request.target = parsed->target;
   l->run_or_post([l, s = detail::starting_connection(c), t = std::move(target)]() mutable {
-    const std::shared_ptr<detail::connection> c = s.take();
-    l->add(c);
-    c->begin_client(c, std::move(t));
+    const std::shared_ptr<detail::connection> started = s.take();
+    l->add(started);
+    started->begin_client(started, std::move(t));
   });
   return handle;
 }

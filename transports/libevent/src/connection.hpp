@@ -1,18 +1,19 @@
-// One TCP (or TLS) connection of the libevent transport: the socket, its event, and the wsx::pump
-// that does everything else. Internal to transports/libevent.
+// One TCP (or TLS) connection of the libevent transport: the socket, its session handle, and the
+// wsx::pump that does everything else. Internal to transports/libevent.
 //
 // `connection` is what TCP and TLS share: the transport_io calls that need only the loop
 // (set_timer, wake, on_loop_thread, close_now), the client's connect (name lookup on a helper
 // thread unless the host is an address, then a non-blocking connect over each address in turn),
-// the lingering close's deadline, and the two events. tcp_connection and tls_connection add
+// the lingering close's deadline, and the socket's readiness. tcp_connection and tls_connection add
 // reading, writing and closing their kind of socket.
 //
 // The socket is watched by the loop's poller (poller.hpp): for reading while the connection reads,
 // for writing (one-shot) while a write waits; the connection itself carries no libevent event.
-// A client's connect state lives in `setup_` until it is connected. The connection is owned by
-// its loop's registry from add() until close_now(); session handles and pending upgrades hold
-// weak references to its pump, and another thread's send may lock one for the duration of the
-// call.
+// A client's connect state lives in `setup_` until it is connected. The connection owns itself,
+// through its session handle (a member: see session_), from start() until close_now(), and its
+// loop's registry points to it from add() until then; the application's session handles share
+// that ownership, pending upgrades hold weak references to its pump, and another thread's send
+// may lock one for the duration of the call.
 //
 // Its phase, and the transitions:
 //   created ──(server: begin_server)──────────────────────────────► tls_handshake | open

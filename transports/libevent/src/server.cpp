@@ -232,9 +232,9 @@ class server_state final : public connection_owner,
       return;
     }
     target->post([l = target, s = starting_connection(std::move(c))]() mutable {
-      const std::shared_ptr<connection> c = s.take();
-      l->add(c);
-      c->begin_server();
+      const std::shared_ptr<connection> started = s.take();
+      l->add(started);
+      started->begin_server();
     });
   }
 
