@@ -302,9 +302,10 @@ void connection::close_now() {
   close_socket();
   loop_->forget_wakes(*this);
   report_finished();
-  // Last: the loop keeps this object (the registry's reference and the connection's own) until
-  // its scope ends.
-  loop_->remove(*this, std::shared_ptr<connection>(pump_.release_handle(), this));
+  // Last: the loop keeps this object, through the reference it held to itself, until its scope
+  // ends.
+  std::shared_ptr<session> own = pump_.release_handle();
+  loop_->remove(*this, own ? std::shared_ptr<connection>(std::move(own), this) : nullptr);
 }
 
 }  // namespace wsx::libevent::detail
