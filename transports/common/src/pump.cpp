@@ -48,12 +48,16 @@ namespace wsx {
 // outermost one publishes the messages counted meanwhile on the way out.
 class pump::settle_scope {
  public:
-  explicit settle_scope(pump& p) noexcept
-      : p_(p), outer_(!std::exchange(p.settling_, true)), enclosing_(settling_here_) {
+  settle_scope(pump& p, time_point now) noexcept
+      : p_(p),
+        outer_(!std::exchange(p.settling_, true)),
+        enclosing_(settling_here_),
+        enclosing_now_(std::exchange(settle_now_, now)) {
     settling_here_ = &p;
   }
   ~settle_scope() {
     settling_here_ = enclosing_;
+    settle_now_ = enclosing_now_;
     if (!outer_) return;
     p_.publish_counts();
     p_.settling_ = false;
@@ -65,9 +69,11 @@ class pump::settle_scope {
   pump& p_;
   bool outer_;
   pump* enclosing_;  // the settle this one runs inside, of this pump or another one
+  time_point enclosing_now_;
 };
 
 thread_local pump* pump::settling_here_ = nullptr;
+thread_local time_point pump::settle_now_{};
 
 void pump::publish_counts() noexcept {
   stats* const counters = ctx_->counters.get();
@@ -89,16 +95,30 @@ void pump::count_message_out() noexcept {
 
 pump::pump(std::shared_ptr<pump_context> ctx, transport_io& io, std::string remote_endpoint,
            time_point now)
-    : ctx_(std::move(ctx)),
+    : ctx_(ctx.get()),
       io_(io),
-      // Every connection of a server shares the context's config instead of copying it.
-      conn_(connection::with_shared_config(ctx_->side,
-                                           std::shared_ptr<const config>(ctx_, &ctx_->cfg), now)),
+      // Every connection of a server shares the context's config instead of copying it; this
+      // reference is what keeps the context alive for the pump.
+      conn_(connection::with_shared_config(ctx->side, std::shared_ptr<const config>(ctx, &ctx->cfg),
+                                           now)),
       handle_(
           std::make_shared<pump_session>("", std::move(remote_endpoint), std::weak_ptr<pump>())),
       started_at_(now),
       phase_(ctx_->side == role::server ? phase::handshaking : phase::connecting),
-      write_(ctx_->side == role::server ? write_state::idle : write_state::unconnected) {}
+      write_(ctx_->side == role::server ? write_state::idle : write_state::unconnected),
+      storage_(handle_storage::own_block) {}
+
+pump::pump(std::shared_ptr<pump_context> ctx, transport_io& io, pump_session& handle,
+           time_point now)
+    : ctx_(ctx.get()),
+      io_(io),
+      conn_(connection::with_shared_config(ctx->side, std::shared_ptr<const config>(ctx, &ctx->cfg),
+                                           now)),
+      handle_(std::shared_ptr<session>(), &handle),  // owning from start() on
+      started_at_(now),
+      phase_(ctx_->side == role::server ? phase::handshaking : phase::connecting),
+      write_(ctx_->side == role::server ? write_state::idle : write_state::unconnected),
+      storage_(handle_storage::transport_object) {}
 
 const std::shared_ptr<session>& pump::handle() const noexcept {
   static const std::shared_ptr<session> none;
@@ -115,6 +135,8 @@ void pump::start(const std::shared_ptr<pump>& self) {
   // A server's context comes from take_server_options(), which makes this so.
   assert(ctx_->side == role::client || ctx_->cfg.plain_http == static_cast<bool>(ctx_->on_http));
   own_handle().pump_ = self;
+  if (storage_ == handle_storage::transport_object)
+    handle_ = std::shared_ptr<session>(self, &own_handle());
   exposed_ = ctx_->side == role::client;
   update_timer();
 }
@@ -179,7 +201,7 @@ void pump::abort(time_point now) {
   conn_.receive_eof(now);
   {
     // Handlers may call back in: they only queue, nothing is written or closed from there.
-    const settle_scope in_settle(*this);
+    const settle_scope in_settle(*this, now);
     while (auto ev = conn_.next_event()) dispatch(*ev, now);
   }
   if (!finalized()) {
@@ -237,8 +259,7 @@ bool pump::shrink_now() {
 
 void pump::settle(time_point now) {
   if (settling_ || finished()) return;
-  const settle_scope in_settle(*this);
-  settle_now_ = now;
+  const settle_scope in_settle(*this, now);
   for (;;) {
     while (auto ev = conn_.next_event()) {
       dispatch(*ev, now);
@@ -326,9 +347,7 @@ void pump::begin_close() {
   // A client that never got connected, output that can no longer be written (the write
   // deadline dropped it, the socket failed), or a peer that stopped answering: no polite close,
   // nobody is listening.
-  const bool unresponsive = end_ec_ == errc::heartbeat_timeout || end_ec_ == errc::write_timeout ||
-                            end_ec_ == errc::close_timeout;
-  if (write_ != write_state::idle || unresponsive || conn_.wants_write()) {
+  if (write_ != write_state::idle || end_ == end_kind::unresponsive || conn_.wants_write()) {
     io_.close_now();
   } else {
     io_.close_gracefully();

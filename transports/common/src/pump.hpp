@@ -34,6 +34,7 @@
 
 #include "pump_context.hpp"
 #include "pump_session.hpp"
+#include "pump_state.hpp"
 #include "transport_io.hpp"
 #include "wsx/common/connection_table.hpp"
 #include "wsx/common/handlers.hpp"
@@ -48,12 +49,15 @@
 
 namespace wsx {
 
-// ---- the pump ---------------------------------------------------------------------------------
 class pump {
  public:
   // The handshake deadline starts at `now`. `remote_endpoint` is "ip:port" of the peer.
   pump(std::shared_ptr<pump_context> ctx, transport_io& io, std::string remote_endpoint,
        time_point now);
+  // The same with the handle a member of the transport's object (made before the pump, destroyed
+  // after it): one block per connection, not two. Handles share the ownership of that object, and
+  // so does the pump from start() until release_handle(): the object owns itself meanwhile.
+  pump(std::shared_ptr<pump_context> ctx, transport_io& io, pump_session& handle, time_point now);
   ~pump();
   pump(const pump&) = delete;
   pump& operator=(const pump&) = delete;
@@ -68,6 +72,12 @@ class pump {
   const std::shared_ptr<session>& handle() const noexcept;
   // The context given to the constructor (the transport may have derived from it).
   const pump_context& context() const noexcept { return *ctx_; }
+  // With the transport's handle, once its socket is closed (or will never open): the pump's own
+  // reference to the transport's object, handed over (null the second time, or with a handle of
+  // the pump's). A session not ended yet ends as in the destructor (table, stats, no handler).
+  std::shared_ptr<session> release_handle() noexcept;
+  // With the transport's handle, from start() until release_handle(): that reference.
+  const std::shared_ptr<session>& kept_handle() const noexcept { return handle_; }
 
   // ---- transport → pump, on the loop ----------------------------------------------------------
   // Client: TCP (and TLS) are up. Queues the upgrade request built from `opts` and starts.
@@ -138,6 +148,8 @@ class pump {
   void on_rejected(const rejected& ev, time_point now);
   void on_opened(const opened& ev, time_point now);
   void finalize(close_code code, std::string_view reason, std::error_code ec, time_point now);
+  // The end when the loop is gone (destructor, release_handle()): table and stats, no handler.
+  void end_without_handlers() noexcept;
   // Server: tells the observer about a handshake that did not become a session.
   void report_failure(handshake_failure_source source, int status, std::string_view reason,
                       std::error_code ec, time_point now);
@@ -149,7 +161,7 @@ class pump {
   bool shrink_now();
   void begin_close();
   // Publishes the core's buffered amount for other threads; `left_mailbox` bytes of reserved
-  // mailbox payload have just moved into the core.
+  // mailbox payload just moved into the core.
   void note_buffered(std::size_t left_mailbox = 0) noexcept;
   void consumed(std::size_t n, time_point now);
   void apply_mail(time_point now);
@@ -171,59 +183,47 @@ class pump {
   std::error_code admit(std::size_t bytes);
   // After a command ran on the loop outside settle(): drain events, write, re-arm.
   void after_command(time_point now);
-  // The time for a command on the loop: a handler's send inside settle() reuses settle's `now`
-  // (one clock read per batch of events, not one per message).
+  // The time for a command on the loop: a handler's send inside settle() reuses the `now` of the
+  // innermost settle on this thread (one clock read per batch of events, not one per message).
   time_point loop_now() const noexcept { return settling_ ? settle_now_ : clock::now(); }
-  // On this pump's loop thread: inside one of its settles (no virtual call) or as the transport
-  // says.
+  static thread_local time_point settle_now_;  // set by settle_scope
+  // On this pump's loop thread: inside one of its settles (no virtual call) or as io_ says.
   bool on_loop() const noexcept { return settling_here_ == this || io_.on_loop_thread(); }
 
   // The pump whose settle is running on this thread (the innermost, when a handler of one
-  // connection sends into another on the same thread), or null. A handle of that pump's own
-  // session reaches it through this pointer, without locking its weak reference: the pump is
-  // alive for as long as its settle runs.
+  // connection sends into another), or null. A handle of that pump's own session reaches it
+  // through this pointer, without locking its weak reference: it is alive while its settle runs.
   friend class pump_session;  // pump_for_call()
   static thread_local pump* settling_here_;
 
-  std::shared_ptr<pump_context> ctx_;
+  // Kept alive by conn_, whose shared config is part of the context (one reference, not two).
+  pump_context* ctx_;
   transport_io& io_;
   connection conn_;
-  // Made with the pump, so that it holds the peer's address and the pump's weak reference to
-  // itself (the pump keeps neither); handed out (exposed_) from start() on a client, from the
-  // accepted upgrade on a server.
+  // Made with the pump or the transport's (storage_): it holds the peer's address and the pump's
+  // weak reference to itself; handed out (exposed_) from start() on a client, from the accepted
+  // upgrade on a server. The transport's is held without ownership before start().
   std::shared_ptr<session> handle_;  // a pump_session (a session_ptr, for the handlers)
   pump_session& own_handle() const noexcept;
   maybe_time armed_;                   // what set_timer() was last told
   maybe_time shrink_at_;               // when to check for a quiet connection
   time_point last_activity_{};         // the last input or written output
-  time_point settle_now_{};            // the `now` of the settle() running
   time_point started_at_;              // accepted (server) or the upgrade opened (the observer)
-  std::error_code end_ec_;             // why the session ended (closed::ec)
   std::uint32_t unpublished_in_ = 0;   // messages received during the settle running
   std::uint32_t unpublished_out_ = 0;  // messages queued during the settle running
 
-  // Where the session is, and where its writing is (loop only). Transitions: top of pump.cpp.
-  enum class phase : std::uint8_t {
-    connecting,         // client: the socket is not up yet
-    handshaking,        // the socket is up, the upgrade is under way
-    upgrade_pending,    // server: the request is with the hook (or deferred), not answered yet
-    refused,            // server: the upgrade was refused (rejected); the observer was told
-    serving_http,       // server: a plain HTTP request went to on_http; no session follows
-    open,               // the upgrade succeeded: counted open, inserted in the table
-    ended,              // the session's end was processed (on_close ran); output may still go out
-    transport_closing,  // close_gracefully() or close_now() was called: nothing more to do
-  };
-  enum class write_state : std::uint8_t {
-    unconnected,  // client: no socket yet, nothing may be written
-    idle,         // nothing outstanding: flush() may write
-    in_flight,    // a write is outstanding: on_write_complete() follows
-    failed,       // the socket failed: nothing more reaches the peer
-  };
+  // The pump's state, named in pump_state.hpp (transitions: top of pump.cpp).
+  using phase = pump_phase;
+  using write_state = pump_write_state;
+  using end_kind = pump_end_kind;
+  using handle_storage = pump_handle_storage;
   bool finalized() const noexcept { return phase_ >= phase::ended; }
   phase phase_;
   write_state write_;
   // Who is refusing the upgrade being answered (the hook; shutdown()), for the observer.
   handshake_failure_source refusing_ = handshake_failure_source::application;
+  end_kind end_ = end_kind::not_yet;  // for the way the socket closes (begin_close())
+  handle_storage storage_;            // where handle_ lives
   bool exposed_ = false;  // handle_ may be handed out: a client's, or a server's accepted one
   bool settling_ = false;
   bool read_paused_ = false;        // should_read() said no for backpressure: resume later

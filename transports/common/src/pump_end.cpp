@@ -12,25 +12,40 @@ namespace wsx {
 
 pump::~pump() {
   const std::unique_ptr<mailbox> box(mailbox_.load(std::memory_order_acquire));
-  // The loop was torn down under a live session: keep the table and the stats right. The close
-  // handler is not called from here — the application's state may already be gone.
-  if (!finalized()) {
-    const bool was_open = phase_ == phase::open;
-    phase_ = phase::ended;
-    ended_.store(true, std::memory_order_release);
-    own_handle().end();
-    if (was_open) {
-      if (ctx_->table) ctx_->table->erase(*handle_);
-      if (ctx_->counters) ctx_->counters->count_close(close_code::abnormal, errc::closed);
-    }
+  // The loop was torn down under a live session: keep the table and the stats right.
+  end_without_handlers();
+}
+
+void pump::end_without_handlers() noexcept {
+  if (finalized()) return;
+  const bool was_open = phase_ == phase::open;
+  phase_ = phase::ended;
+  end_ = end_kind::answered;
+  ended_.store(true, std::memory_order_release);
+  sendable_.store(false, std::memory_order_release);
+  own_handle().end();
+  if (was_open) {
+    if (ctx_->table) ctx_->table->erase(own_handle());
+    if (ctx_->counters) ctx_->counters->count_close(close_code::abnormal, errc::closed);
   }
+}
+
+std::shared_ptr<session> pump::release_handle() noexcept {
+  if (storage_ != handle_storage::transport_object || !handle_) return nullptr;
+  end_without_handlers();
+  // The transport lets go when its socket is closed, so the pump is at its end too: nothing can
+  // reach the socket any more, and no command is applied after this.
+  phase_ = phase::transport_closing;
+  return std::move(handle_);
 }
 
 void pump::finalize(close_code code, std::string_view reason, std::error_code ec, time_point now) {
   if (finalized()) return;
   const phase was = phase_;
   phase_ = phase::ended;
-  end_ec_ = ec;
+  const bool unresponsive =
+      ec == errc::heartbeat_timeout || ec == errc::write_timeout || ec == errc::close_timeout;
+  end_ = unresponsive ? end_kind::unresponsive : end_kind::answered;
   ended_.store(true, std::memory_order_release);
   sendable_.store(false, std::memory_order_release);
   own_handle().end();

@@ -137,18 +137,20 @@ session_ptr client::connect(std::string_view url) {
   detail::connection::start(c);
   session_ptr handle = c->handle();
   if (!parsed) {
-    l->run_or_post([l, c, ec, e = std::move(error)]() mutable {
-      l->add(c);
-      c->fail_client(ec, std::move(e));
+    l->run_or_post([l, s = detail::starting_connection(c), ec, e = std::move(error)]() mutable {
+      const std::shared_ptr<detail::connection> started = s.take();
+      l->add(started);
+      started->fail_client(ec, std::move(e));
     });
     return handle;
   }
   detail::client_target target{parsed->host, parsed->port, state_->request};
   target.request.host = parsed->authority;
   target.request.target = parsed->target;
-  l->run_or_post([l, c, t = std::move(target)]() mutable {
-    l->add(c);
-    c->begin_client(c, std::move(t));
+  l->run_or_post([l, s = detail::starting_connection(c), t = std::move(target)]() mutable {
+    const std::shared_ptr<detail::connection> started = s.take();
+    l->add(started);
+    started->begin_client(started, std::move(t));
   });
   return handle;
 }

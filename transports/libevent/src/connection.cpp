@@ -52,15 +52,12 @@ struct connection::client_setup {
   std::error_code last_error;      // of the last address tried
 };
 
-struct connection::extras {
-  ::event write_ev{};
-  bool write_added = false;
-  std::unique_ptr<client_setup> setup;  // a client until it is connected
-};
-
 connection::connection(std::shared_ptr<loop> l, const std::shared_ptr<connection_context>& ctx,
                        int fd, std::string remote)
-    : loop_(std::move(l)), fd_(fd), pump_(ctx, *this, std::move(remote), clock::now()), read_ev_{} {
+    : loop_(std::move(l)),
+      fd_(fd),
+      session_("", std::move(remote), {}),
+      pump_(ctx, *this, session_, clock::now()) {
   ctx->live.fetch_add(1, std::memory_order_acq_rel);
 }
 
@@ -77,17 +74,16 @@ void connection::start(const std::shared_ptr<connection>& self) {
   self->pump_.start(std::shared_ptr<pump>(self, &self->pump_));
 }
 
+void connection::abandon() noexcept {
+  if (phase_ == phase::created) pump_.release_handle();  // the caller still holds the object
+}
+
 void connection::report_finished() noexcept {
   const connection_context& ctx = context();
   if (ctx.live.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   if (const std::shared_ptr<connection_owner> owner = ctx.owner.lock()) {
     owner->last_connection_gone();
   }
-}
-
-connection::extras& connection::more() {
-  if (!extras_) extras_ = std::make_unique<extras>();
-  return *extras_;
 }
 
 // ---- phases and events --------------------------------------------------------------------------
@@ -100,51 +96,28 @@ void connection::become(phase p) {
 }
 
 void connection::watch_read(bool on) {
-  if (on == read_watched_ || fd_ < 0) return;
-  if (on) {
-    if (!event_initialized(&read_ev_)) {
-      event_assign(&read_ev_, loop_->base(), fd_, EV_READ | EV_PERSIST, &connection::on_read_event,
-                   this);
-    }
-    event_add(&read_ev_, nullptr);
-  } else {
-    event_del(&read_ev_);
-  }
-  read_watched_ = on;
+  const std::uint8_t bits = on ? (polled | poller::read) : (polled & ~poller::read);
+  loop_->sockets().watch(*this, fd_, bits);
 }
 
-void connection::watch_write() {
-  extras& x = more();
-  if (x.write_added) return;
-  // Assigned each time: a client's socket changes from one address to the next.
-  event_assign(&x.write_ev, loop_->base(), fd_, EV_WRITE, &connection::on_write_event, this);
-  event_add(&x.write_ev, nullptr);
-  x.write_added = true;
-}
+void connection::watch_write() { loop_->sockets().watch(*this, fd_, polled | poller::write); }
 
 void connection::poke_read() {
-  if (read_watched_) event_active(&read_ev_, EV_READ, 1);
+  if (read_watched()) loop_->sockets().poke(*this);
 }
 
-void connection::on_read_event(evutil_socket_t, short, void* arg) {
-  auto& c = *static_cast<connection*>(arg);
-  const loop::scope in_loop(*c.loop_);
-  c.on_readable();
-}
-
-void connection::on_write_event(evutil_socket_t, short, void* arg) {
-  auto& c = *static_cast<connection*>(arg);
-  const loop::scope in_loop(*c.loop_);
-  c.extras_->write_added = false;  // one-shot: libevent has removed it
-  if (c.phase_ == phase::connecting) {
-    c.on_connect_done();
+void connection::on_ready(std::uint8_t ready) {
+  // In the loop's scope (the poller's callback). The read side first, as libevent runs a
+  // socket's read event before its write event; each side is checked against the interest
+  // again, since the other's callback may have changed it (or closed the connection).
+  if ((ready & poller::read) != 0 && read_watched()) on_readable();
+  if ((ready & poller::write) == 0 || (polled & poller::write) == 0) return;
+  loop_->sockets().watch(*this, fd_, polled & ~poller::write);  // one-shot
+  if (phase_ == phase::connecting) {
+    on_connect_done();
   } else {
-    c.on_writable();
+    on_writable();
   }
-}
-
-void connection::release_idle_buffers() {
-  if (extras_ && !extras_->write_added && !extras_->setup) extras_.reset();
 }
 
 // ---- the timer ----------------------------------------------------------------------------------
@@ -219,7 +192,7 @@ void connection::begin_client(const std::shared_ptr<connection>& self, client_ta
   addrinfo* numeric = nullptr;
   const std::string host = setup->target.host;
   const std::string port = setup->target.port;
-  more().setup = std::move(setup);
+  setup_ = std::move(setup);
   if (::getaddrinfo(host.c_str(), port.c_str(), &hints, &numeric) == 0) {
     on_resolved(0, numeric);  // an address: nothing to look up
     return;
@@ -245,8 +218,8 @@ void connection::begin_client(const std::shared_ptr<connection>& self, client_ta
 
 void connection::on_resolved(int error, addrinfo* found) {
   addrinfo_ptr list(found);
-  if (phase_ != phase::resolving || !extras_ || !extras_->setup) return;  // ended meanwhile
-  client_setup& s = *extras_->setup;
+  if (phase_ != phase::resolving || !setup_) return;  // ended meanwhile
+  client_setup& s = *setup_;
   if (error != 0) {
     pump_.on_connect_failed(std::error_code(error, resolver_category()),
                             "cannot resolve " + s.target.host + ": " + ::gai_strerror(error),
@@ -259,7 +232,7 @@ void connection::on_resolved(int error, addrinfo* found) {
 }
 
 void connection::connect_next() {
-  client_setup& s = *extras_->setup;
+  client_setup& s = *setup_;
   while (s.next != nullptr) {
     const addrinfo& a = *s.next;
     s.next = a.ai_next;
@@ -285,12 +258,13 @@ void connection::connect_next() {
 }
 
 void connection::on_connect_done() {
-  client_setup& s = *extras_->setup;
+  client_setup& s = *setup_;
   int err = 0;
   socklen_t len = sizeof err;
   if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
   if (err != 0) {
     s.last_error = std::error_code(err, std::system_category());
+    loop_->sockets().forget(*this, fd_);  // the next address gets a socket of its own
     ::close(fd_);
     fd_ = -1;
     phase_ = phase::resolving;
@@ -300,12 +274,12 @@ void connection::on_connect_done() {
   const int one = 1;
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // small frames must not wait
   client_target target = std::move(s.target);
-  extras_->setup.reset();
+  setup_.reset();
   on_connected(target);
 }
 
 void connection::connect_failed(std::error_code ec) {
-  const client_target& t = extras_->setup->target;
+  const client_target& t = setup_->target;
   pump_.on_connect_failed(ec, "cannot connect to " + t.host + ":" + t.port + ": " + ec.message(),
                           clock::now());
 }
@@ -321,16 +295,17 @@ void connection::close_now() {
   if (phase_ == phase::closed) return;
   const bool on_loop = phase_ != phase::created;
   phase_ = phase::closed;
-  if (read_watched_) event_del(&read_ev_);
-  read_watched_ = false;
-  if (extras_ && extras_->write_added) event_del(&extras_->write_ev);
-  extras_.reset();
+  loop_->sockets().forget(*this, fd_);
+  setup_.reset();
   timer_target_.reset();
   if (on_loop) loop_->disarm(*this);
   close_socket();
   loop_->forget_wakes(*this);
   report_finished();
-  loop_->remove(*this);  // last: the loop keeps this object until its scope ends
+  // Last: the loop keeps this object, through the reference it held to itself, until its scope
+  // ends.
+  std::shared_ptr<session> own = pump_.release_handle();
+  loop_->remove(*this, own ? std::shared_ptr<connection>(std::move(own), this) : nullptr);
 }
 
 }  // namespace wsx::libevent::detail

@@ -1,18 +1,19 @@
-// One TCP (or TLS) connection of the libevent transport: the socket, its event, and the wsx::pump
-// that does everything else. Internal to transports/libevent.
+// One TCP (or TLS) connection of the libevent transport: the socket, its session handle, and the
+// wsx::pump that does everything else. Internal to transports/libevent.
 //
 // `connection` is what TCP and TLS share: the transport_io calls that need only the loop
 // (set_timer, wake, on_loop_thread, close_now), the client's connect (name lookup on a helper
 // thread unless the host is an address, then a non-blocking connect over each address in turn),
-// the lingering close's deadline, and the two events. tcp_connection and tls_connection add
+// the lingering close's deadline, and the socket's readiness. tcp_connection and tls_connection add
 // reading, writing and closing their kind of socket.
 //
-// The socket has one persistent read event, embedded in the connection. Write readiness is a
-// second, one-shot event made the first time a write has to wait (and the client's connect
-// state) in `extras`, freed when the connection goes quiet: an idle connection carries only the
-// read event. The connection is owned by its loop's registry from add() until close_now(); session
-// handles and pending upgrades hold weak references to its pump, and another thread's send may
-// lock one for the duration of the call.
+// The socket is watched by the loop's poller (poller.hpp): for reading while the connection reads,
+// for writing (one-shot) while a write waits; the connection itself carries no libevent event.
+// A client's connect state lives in `setup_` until it is connected. The connection owns itself,
+// through its session handle (a member: see session_), from start() until close_now(), and its
+// loop's registry points to it from add() until then; the application's session handles share
+// that ownership, pending upgrades hold weak references to its pump, and another thread's send
+// may lock one for the duration of the call.
 //
 // Its phase, and the transitions:
 //   created ──(server: begin_server)──────────────────────────────► tls_handshake | open
@@ -103,9 +104,17 @@ class connection : public loop_node, public transport_io {
   connection& operator=(const connection&) = delete;
 
   // Right after make_shared, on any thread: starts the pump (a client's session handle exists
-  // from here on). `self` owns the connection.
+  // from here on). `self` owns the connection; from here on the connection also owns itself (see
+  // session_), until close_now() or, for one that never reaches its loop, abandon().
   static void start(const std::shared_ptr<connection>& self);
+  // Started but never added to its loop (the task taking it there was dropped): the connection
+  // lets go of itself; its socket closes with it.
+  void abandon() noexcept;
   const std::shared_ptr<session>& handle() const noexcept { return pump_.handle(); }
+  // A reference to this connection, from start() until close_now().
+  std::shared_ptr<connection> self() const noexcept {
+    return std::shared_ptr<connection>(pump_.kept_handle(), const_cast<connection*>(this));
+  }
 
   // ---- on the loop, once add()ed ------------------------------------------------------------
   // Server: start reading (TLS: the handshake first).
@@ -121,16 +130,17 @@ class connection : public loop_node, public transport_io {
   bool belongs_to(const pump_context* ctx) const noexcept { return &pump_.context() == ctx; }
   bool closed() const noexcept { return phase_ == phase::closed; }
 
-  // From the loop: this connection's timer is due / its pump has mail.
+  // From the loop: this connection's timer is due / its pump has mail / its socket is ready
+  // (poller::read, poller::write, or both).
   void on_timer_due(time_point now);
   void on_woken(time_point now);
+  void on_ready(std::uint8_t ready);
 
   // transport_io: the parts that need only the loop.
   void set_timer(std::optional<time_point> at) final;
   bool on_loop_thread() const noexcept final { return loop_->on_loop_thread(); }
   void wake() final { loop_->post_wake(*this); }
   void close_now() final;
-  void release_idle_buffers() override;
 
  protected:
   // The socket is connected (client): TCP tells the pump and reads; TLS shakes hands first.
@@ -141,10 +151,11 @@ class connection : public loop_node, public transport_io {
   // Close the socket (and free what the kind of socket holds); errors are ignored.
   virtual void close_socket() noexcept;
 
-  // The read event: on (persistent) or off. Assigned on first use.
+  // Watching for readability: on (until turned off) or off.
   void watch_read(bool on);
   // One callback of on_writable() when the socket can take more.
   void watch_write();
+  bool read_watched() const noexcept { return (polled & poller::read) != 0; }
   // Runs on_readable() soon from the loop, whether or not the socket is readable (TLS: records
   // already decrypted inside OpenSSL wait there, not in the socket).
   void poke_read();
@@ -160,27 +171,41 @@ class connection : public loop_node, public transport_io {
   std::shared_ptr<loop> loop_;
   int fd_;
   phase phase_ = phase::created;
-  bool read_watched_ = false;
   bool read_eof_ = false;  // the peer's FIN (or a reset) has been read
+  // The session handle, in this object's own block: handles share the ownership of the whole
+  // connection, and the connection owns itself through its pump from start() until close_now()
+  // (or abandon()). Made before the pump, destroyed after it.
+  pump_session session_;
   pump pump_;
 
  private:
+  // A client's connect state, from begin_client() until the socket is connected.
   struct client_setup;
-  // What only some connections need for a while: the write-readiness event, a client's connect
-  // state. Made on first use.
-  struct extras;
-  extras& more();
-  static void on_read_event(evutil_socket_t fd, short what, void* arg);
-  static void on_write_event(evutil_socket_t fd, short what, void* arg);
   void on_resolved(int error, struct addrinfo* found);
   void connect_next();
   void on_connect_done();
   void connect_failed(std::error_code ec);
   void report_finished() noexcept;
 
-  ::event read_ev_;
-  std::unique_ptr<extras> extras_;
+  std::unique_ptr<client_setup> setup_;
   maybe_time timer_target_;  // what the pump (or the linger) asked for
+};
+
+// A started connection on its way to its loop, in the task that adds it there: if that task is
+// dropped unrun (the loop was detached first), the connection is abandon()ed.
+class starting_connection {
+ public:
+  explicit starting_connection(std::shared_ptr<connection> c) noexcept : c_(std::move(c)) {}
+  starting_connection(starting_connection&&) noexcept = default;
+  starting_connection& operator=(starting_connection&&) = delete;
+  ~starting_connection() {
+    if (c_) c_->abandon();
+  }
+  // When the task runs.
+  std::shared_ptr<connection> take() noexcept { return std::move(c_); }
+
+ private:
+  std::shared_ptr<connection> c_;
 };
 
 // Plain TCP: recv() into the thread's buffer on readability until a short read; writes are one

@@ -35,17 +35,24 @@ timeval timeval_until(time_point at, time_point now) noexcept {
 
 }  // namespace
 
+std::shared_ptr<loop> loop::make(event_base* base, kind k, std::error_code& ec) {
+  const int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd < 0) {
+    ec = std::error_code(errno, std::system_category());
+    if (k == kind::owned) event_base_free(base);
+    return nullptr;
+  }
+  std::shared_ptr<loop> l(new loop(base, k, fd, ec));
+  if (ec) return nullptr;  // its destructor closes the eventfd and frees an owned base
+  return l;
+}
+
 std::shared_ptr<loop> loop::attach(event_base* base, std::error_code& ec) {
   if (base == nullptr) {
     ec = std::make_error_code(std::errc::invalid_argument);
     return nullptr;
   }
-  const int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (fd < 0) {
-    ec = std::error_code(errno, std::system_category());
-    return nullptr;
-  }
-  return std::shared_ptr<loop>(new loop(base, kind::attached, fd));
+  return make(base, kind::attached, ec);
 }
 
 std::shared_ptr<loop> loop::make_owned(std::error_code& ec) {
@@ -55,8 +62,8 @@ std::shared_ptr<loop> loop::make_owned(std::error_code& ec) {
     return nullptr;
   }
   // Only this loop's thread touches the base (other threads use the eventfd), so libevent's
-  // locks would be pure cost; the changelist folds a delete and an add of one socket's interest
-  // into one epoll_ctl.
+  // locks would be pure cost; the changelist folds a delete and an add of one descriptor's
+  // interest into one epoll_ctl (the sockets of connections are in the poller's own set).
   event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
   event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
   event_base* base = event_base_new_with_config(cfg);
@@ -65,21 +72,16 @@ std::shared_ptr<loop> loop::make_owned(std::error_code& ec) {
     ec = std::make_error_code(std::errc::not_enough_memory);
     return nullptr;
   }
-  const int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (fd < 0) {
-    ec = std::error_code(errno, std::system_category());
-    event_base_free(base);
-    return nullptr;
-  }
-  return std::shared_ptr<loop>(new loop(base, kind::owned, fd));
+  return make(base, kind::owned, ec);
 }
 
-loop::loop(event_base* base, kind k, int wake_fd)
+loop::loop(event_base* base, kind k, int wake_fd, std::error_code& ec)
     : base_(base),
       kind_(k),
       wake_fd_(wake_fd),
       // An owned loop belongs to no thread until its pool thread runs it.
-      thread_(k == kind::attached ? std::this_thread::get_id() : std::thread::id()) {
+      thread_(k == kind::attached ? std::this_thread::get_id() : std::thread::id()),
+      poller_(base, &loop::on_poll_event, this, ec) {
   event_assign(&wake_ev_, base_, wake_fd_, EV_READ | EV_PERSIST, &loop::on_wake_event, this);
   // As libevent does with its own notify event: pending, but not counted as work, so it never
   // keeps event_base_dispatch() from returning. libevent has no call for this; the flag word
@@ -170,19 +172,23 @@ void loop::schedule_scope() noexcept {
 
 void loop::add(std::shared_ptr<connection> c) {
   c->registry_slot = static_cast<std::uint32_t>(live_.size());
-  live_.push_back(std::move(c));
+  reserve_one_more(live_);
+  live_.push_back(c.get());  // it owns itself from start() until close_now()
 }
 
-void loop::remove(connection& c) noexcept {
+void loop::remove(connection& c, std::shared_ptr<connection> own) noexcept {
+  if (own) {
+    finished_.push_back(std::move(own));
+    if (depth_ == 0) schedule_scope();
+  }
   const std::uint32_t slot = c.registry_slot;
-  if (slot >= live_.size() || live_[slot].get() != &c) return;  // never added
-  finished_.push_back(std::move(live_[slot]));
+  if (slot >= live_.size() || live_[slot] != &c) return;  // never added
   if (slot + 1 != live_.size()) {
-    live_[slot] = std::move(live_.back());
+    live_[slot] = live_.back();
     live_[slot]->registry_slot = slot;
   }
   live_.pop_back();
-  if (live_.empty()) std::vector<std::shared_ptr<connection>>().swap(live_);
+  if (live_.empty()) std::vector<connection*>().swap(live_);
   if (depth_ == 0) schedule_scope();
 }
 
@@ -196,8 +202,8 @@ void loop::forget_wakes(connection& c) noexcept {
 
 std::vector<std::shared_ptr<connection>> loop::connections_of(const pump_context* ctx) const {
   std::vector<std::shared_ptr<connection>> out;
-  for (const auto& c : live_) {
-    if (c->belongs_to(ctx)) out.push_back(c);
+  for (connection* c : live_) {
+    if (c->belongs_to(ctx)) out.push_back(c->self());
   }
   return out;
 }
@@ -260,6 +266,15 @@ void loop::run_timers() {
   rearm_timer();
 }
 
+// ---- the sockets --------------------------------------------------------------------------------
+
+void loop::on_poll_event(evutil_socket_t, short, void* arg) {
+  auto& self = *static_cast<loop*>(arg);
+  const scope in_loop(self);
+  self.poller_.run(
+      [](loop_node& n, std::uint8_t ready) { static_cast<connection&>(n).on_ready(ready); });
+}
+
 // ---- the mailbox --------------------------------------------------------------------------------
 
 void loop::on_wake_event(evutil_socket_t, short, void* arg) {
@@ -311,16 +326,16 @@ void loop::detach() noexcept {
   dropped.clear();  // may release connections that never started: they close their sockets
   {
     const scope in_loop(*this);
-    std::vector<std::shared_ptr<connection>> left;
+    std::vector<connection*> left;
     left.swap(live_);
-    for (std::size_t i = 0; i < left.size(); ++i) left[i]->registry_slot = UINT32_MAX;
-    for (const auto& c : left) c->close_now();
-    finished_.insert(finished_.end(), left.begin(), left.end());
+    for (connection* c : left) c->registry_slot = UINT32_MAX;
+    for (connection* c : left) c->close_now();  // each hands its own reference to finished_
   }
   if (timer_added_) event_del(&timer_ev_);
   timer_added_ = false;
   if (wake_added_) event_del(&wake_ev_);
   wake_added_ = false;
+  poller_.detach();
 }
 
 }  // namespace wsx::libevent::detail

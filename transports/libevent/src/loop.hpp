@@ -5,7 +5,8 @@
 // A loop is either *attached* to the application's event_base (a server or client made on it;
 // one loop per such object) or *owned* (a loop_pool thread's base, shared by every server and
 // client on the pool). Either way wsx adds to the base only:
-//   - one event per connection (its socket), plus a write-readiness event while a write waits;
+//   - one event for the sockets of all its connections (poller.hpp: an epoll set of the loop's
+//     own), pending while one of them is watched;
 //   - the listener of a server;
 //   - one timer (the earliest deadline of the loop's connections, from a timer_heap), pending only
 //     while some connection has a deadline;
@@ -31,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "poller.hpp"
 #include "pump.hpp"
 #include "task.hpp"
 #include "timer_heap.hpp"
@@ -40,10 +42,13 @@ namespace wsx::libevent::detail {
 class connection;
 
 // What the loop keeps in each of its connections: the connection's place in the timer heap and
-// in the registry, and its mailbox flags (guarded by the loop's mutex).
+// in the registry, what the poller watches its socket for, and its mailbox flags (guarded by the
+// loop's mutex).
 struct loop_node {
   std::uint32_t heap_index = heap_npos;
   std::uint32_t registry_slot = 0;
+  std::uint8_t polled = 0;   // poller::read | poller::write
+  bool poked = false;        // queued for a read callback (poller::poke)
   bool wake_queued = false;  // in the loop's wake list
   bool wake_closed = false;  // closing: post_wake() queues nothing more
 };
@@ -90,9 +95,10 @@ class loop {
   };
 
   // The registry: the loop holds each connection from add() until remove(), which close_now()
-  // calls; the connection is then kept until the outermost scope ends.
+  // calls; the connection is then kept until the outermost scope ends, with `own`, the reference
+  // it held to itself.
   void add(std::shared_ptr<connection> c);
-  void remove(connection& c) noexcept;
+  void remove(connection& c, std::shared_ptr<connection> own) noexcept;
   // c is closing: take it off the wake list, and post_wake() ignores it from now on.
   void forget_wakes(connection& c) noexcept;
   // The registered connections of one server or client (a snapshot: the caller may close them).
@@ -106,6 +112,10 @@ class loop {
   // The time `c` is armed for, or none.
   maybe_time armed_for(const connection& c) const noexcept;
 
+  // The sockets: what each connection's is watched for (see poller.hpp); when it is ready, the
+  // loop calls c.on_ready(bits).
+  poller& sockets() noexcept { return poller_; }
+
   // Owned loops: dispatch until stop() (from any thread) has run.
   void run();
   void stop();
@@ -115,9 +125,11 @@ class loop {
   void detach() noexcept;
 
  private:
-  loop(event_base* base, kind k, int wake_fd);
+  loop(event_base* base, kind k, int wake_fd, std::error_code& ec);
+  static std::shared_ptr<loop> make(event_base* base, kind k, std::error_code& ec);
 
   static void on_wake_event(evutil_socket_t fd, short what, void* arg);
+  static void on_poll_event(evutil_socket_t fd, short what, void* arg);
   static void on_timer_event(evutil_socket_t fd, short what, void* arg);
   void run_mail();
   void run_timers();
@@ -139,8 +151,9 @@ class loop {
   ::event wake_ev_;
   ::event timer_ev_;
   maybe_time timer_at_;  // what timer_ev_ is armed for
+  poller poller_;
 
-  std::vector<std::shared_ptr<connection>> live_;      // at each one's registry_slot
+  std::vector<connection*> live_;  // at each one's registry_slot (each owns itself)
   std::vector<std::shared_ptr<connection>> finished_;  // closed during the current scope
   timer_heap<loop_node, &loop_node::heap_index> timers_;
   std::vector<connection*> due_;  // run_timers()' scratch list

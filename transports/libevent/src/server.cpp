@@ -231,9 +231,10 @@ class server_state final : public connection_owner,
       c->begin_server();
       return;
     }
-    target->post([l = target, c = std::move(c)]() mutable {
-      l->add(c);
-      c->begin_server();
+    target->post([l = target, s = starting_connection(std::move(c))]() mutable {
+      const std::shared_ptr<connection> started = s.take();
+      l->add(started);
+      started->begin_server();
     });
   }
 

@@ -1,15 +1,15 @@
 // Plain TCP connections: readiness-based reads and writes on a non-blocking socket.
 //
-// Reading: the socket's persistent read event; on readability, recv() into the thread's 128 KiB
-// buffer and hand the bytes to the pump, until a short read (the socket is most likely drained:
-// the pump hears that the connection may be going quiet), 16 full buffers (the rest waits for the
-// next round of the loop, so one fast peer cannot starve the others), or the pump says stop
-// (backpressure: the event is removed until resume_reading(); or the end). An idle connection owns
-// no read buffer, only its event; epoll is told nothing per message.
+// Reading: the socket stays watched for readability (by the loop's poller); when it is ready,
+// recv() into the thread's 128 KiB buffer and hand the bytes to the pump, until a short read (the
+// socket is most likely drained: the pump hears that the connection may be going quiet), 16 full
+// buffers (the rest waits for the next round of the loop, so one fast peer cannot starve the
+// others), or the pump says stop (backpressure: reading is unwatched until resume_reading(); or
+// the end). An idle connection owns no read buffer; epoll is told nothing per message.
 //
 // Writing: write() is one non-blocking gather send (sendmsg with up to 64 ranges; send() for a
 // single range) straight from the core's output queue. Only when the kernel takes less than
-// everything does the connection arm its one-shot write event, and its callback makes the pump
+// everything does the connection watch for writability (once), and its callback makes the pump
 // write again. No buffer of the core is held across callbacks, so the core may drop its output
 // (a write deadline) at any moment.
 //

@@ -18,6 +18,15 @@ namespace wsx::libevent::detail {
 
 inline constexpr std::uint32_t heap_npos = UINT32_MAX;
 
+// Makes room for one more element, growing by a quarter instead of doubling: the loop's vectors
+// hold an entry per connection, and with 10,000 connections doubling leaves 6,384 entries unused
+// (16 bytes each) where a quarter leaves at most 2,500, for a few more moves while they grow.
+template <class Vector>
+void reserve_one_more(Vector& v) {
+  if (v.size() < v.capacity()) return;
+  v.reserve(v.size() + v.size() / 4 + 16);
+}
+
 template <class T, std::uint32_t T::*Index>
 class timer_heap {
  public:
@@ -36,6 +45,7 @@ class timer_heap {
   void set(T& t, time_point at) {
     if (!contains(t)) {
       t.*Index = static_cast<std::uint32_t>(entries_.size());
+      reserve_one_more(entries_);
       entries_.push_back({at, &t});
       sift_up(entries_.size() - 1);
       return;

@@ -1,6 +1,6 @@
 // TLS connections: OpenSSL reads and writes the non-blocking socket itself (a socket BIO on the
-// connection's fd, writing with MSG_NOSIGNAL); the connection's read event and one-shot write
-// event say when to call it again.
+// connection's fd, writing with MSG_NOSIGNAL); the socket's readability and (one-shot)
+// writability, from the loop's poller, say when to call it again.
 //
 // Handshake: in phase tls_handshake every readiness calls SSL_do_handshake() until it finishes;
 // the core's handshake deadline (the pump's timer) bounds it, so a peer that never sends its
@@ -145,7 +145,7 @@ void tls_connection::continue_handshake() {
     return;
   }
   const int err = SSL_get_error(ssl_, r);
-  if (err == SSL_ERROR_WANT_READ) return;  // the read event is on
+  if (err == SSL_ERROR_WANT_READ) return;  // reading is watched
   if (err == SSL_ERROR_WANT_WRITE) {
     watch_write();
     return;
@@ -250,7 +250,7 @@ write_result tls_connection::write(const output_view& out) {
     return {0, true, {}};
   }
   if (err == SSL_ERROR_WANT_READ) {
-    wants_ = wants::read_for_write;  // the read event is on
+    wants_ = wants::read_for_write;  // reading is watched
     return {0, true, {}};
   }
   ERR_clear_error();
@@ -259,7 +259,6 @@ write_result tls_connection::write(const output_view& out) {
 
 void tls_connection::release_idle_buffers() {
   if (staging_.empty()) std::vector<std::byte>().swap(staging_);
-  connection::release_idle_buffers();
 }
 
 // ---- closing ------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 // A TLS connection of the libevent transport: OpenSSL on the connection's non-blocking socket
-// (a socket BIO that writes with MSG_NOSIGNAL), driven by the same read event and one-shot write
-// event as plain TCP. Internal to transports/libevent; see tls_connection.cpp.
+// (a socket BIO that writes with MSG_NOSIGNAL), driven by the same readiness as plain TCP.
+// Internal to transports/libevent; see tls_connection.cpp.
 #pragma once
 
 #include <openssl/ssl.h>

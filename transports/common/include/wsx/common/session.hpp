@@ -21,7 +21,7 @@
 
 namespace wsx {
 
-class session : public std::enable_shared_from_this<session> {
+class session {
  public:
   virtual ~session() = default;
   session(const session&) = delete;
@@ -30,7 +30,9 @@ class session : public std::enable_shared_from_this<session> {
   // Queue a whole message. errc::closed after the end; errc::output_limit when the server's
   // backpressure policy dropped it (see the transport's server options).
   virtual std::error_code send(message_kind kind, bytes_view payload) = 0;
-  std::error_code send_text(std::string_view text) { return send(message_kind::text, as_bytes(text)); }
+  std::error_code send_text(std::string_view text) {
+    return send(message_kind::text, as_bytes(text));
+  }
   // Queue a message encoded once for many sessions (broadcast): no copy of its bytes.
   virtual std::error_code send_shared(const shared_message& msg) = 0;
   virtual std::error_code ping(bytes_view payload) = 0;
