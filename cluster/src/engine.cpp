@@ -159,6 +159,8 @@ void engine::on_sub_event(link_event& e, time_point now) {
     on_message(r.text(1), r.text(2), now);
   } else if (verb == "subscribe" && r.elements.size() >= 2) {
     confirmed_.emplace(r.text(1));
+    // Announcements made before this subscription took effect were missed: poll once now.
+    if (r.text(1) == names_.presence()) presence_.on_announcement(cmd_, now);
   } else if (verb == "unsubscribe" && r.elements.size() >= 2) {
     auto it = confirmed_.find(r.text(1));
     if (it != confirmed_.end()) confirmed_.erase(it);
