@@ -14,13 +14,14 @@ namespace wsx::cluster {
 node::node(std::shared_ptr<detail::node_core> core) : core_(std::move(core)) {}
 node::~node() = default;
 
-delivery node::send_to_user(std::string_view user, message_kind kind, bytes_view payload) {
+delivery node::send_to_user(std::string_view user, message_kind kind, bytes_view payload,
+                            const session* except) {
   delivery d;
   if (!detail::valid_name(user)) {
     d.remote = errc::bad_name;
     return d;
   }
-  d.local = core_->deliver_local(detail::target::user, user, kind, payload, nullptr);
+  d.local = core_->deliver_local(detail::target::user, user, kind, payload, except);
   d.remote = core_->publish(detail::target::user, user, kind, payload);
   return d;
 }

@@ -31,10 +31,11 @@ engine_config engine_config_of(const options& o) {
   return c;
 }
 
-std::size_t send_each(const std::vector<session_ptr>& sessions, const shared_message& msg) {
+std::size_t send_each(const std::vector<session_ptr>& sessions, const shared_message& msg,
+                      const session* except) {
   std::size_t n = 0;
   for (const session_ptr& s : sessions) {
-    if (!s->send_shared(msg)) ++n;
+    if (s.get() != except && !s->send_shared(msg)) ++n;
   }
   return n;
 }
@@ -218,8 +219,8 @@ std::size_t node_core::deliver_local(target t, std::string_view name, message_ki
       sessions.insert(sessions.end(), more.begin(), more.end());
     }
   }
-  if (sessions.empty()) return 0;
-  return send_each(sessions, shared_message::make(kind, payload));
+  if (sessions.empty() || (sessions.size() == 1 && sessions[0].get() == except)) return 0;
+  return send_each(sessions, shared_message::make(kind, payload), except);
 }
 
 std::error_code node_core::publish(target t, std::string_view name, message_kind kind,

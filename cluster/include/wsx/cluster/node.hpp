@@ -43,10 +43,11 @@ class node {
   node(const node&) = delete;
   node& operator=(const node&) = delete;
 
-  // Every local device of `user` (one encoding for all), then one PUBLISH for the other nodes,
-  // whose devices of `user` get it too. Text must be valid UTF-8 (the caller's duty). An empty
-  // or over-long user id: remote = errc::bad_name and nothing is sent.
-  delivery send_to_user(std::string_view user, message_kind kind, bytes_view payload);
+  // Every local device of `user` but `except` (one encoding for all), then one PUBLISH for the
+  // other nodes, whose devices of `user` get it too. Text must be valid UTF-8 (the caller's
+  // duty). An empty or over-long user id: remote = errc::bad_name and nothing is sent.
+  delivery send_to_user(std::string_view user, message_kind kind, bytes_view payload,
+                        const session* except = nullptr);
   // Every session of every node (`except`: a local session to skip, e.g. the sender).
   delivery broadcast(message_kind kind, bytes_view payload, const session* except = nullptr);
   // Every device of every member of `room`, on every node.
