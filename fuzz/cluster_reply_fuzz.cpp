@@ -31,8 +31,9 @@ class host final : public engine_host {
   void deliver(target, std::string_view name, wsx::message_kind,
                std::string_view payload) override {
     FUZZ_CHECK(payload.size() <= max_reply);
-    if (trace) std::printf("deliver to '%.*s': %zu bytes\n", static_cast<int>(name.size()),
-                           name.data(), payload.size());
+    if (trace)
+      std::printf("deliver to '%.*s': %zu bytes\n", static_cast<int>(name.size()), name.data(),
+                  payload.size());
   }
   void presence_changed() override {}
   std::int64_t wall_ms() const override { return 1'700'000'000'000; }

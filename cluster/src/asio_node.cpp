@@ -28,7 +28,8 @@ using detail::run_state;
 using detail::time_point;
 using std::chrono::steady_clock;
 
-class asio_node::impl final : public detail::node_driver, public std::enable_shared_from_this<impl> {
+class asio_node::impl final : public detail::node_driver,
+                              public std::enable_shared_from_this<impl> {
  public:
   impl(::asio::io_context& io, std::shared_ptr<detail::node_core> core)
       : strand_(::asio::make_strand(io)),
@@ -136,23 +137,22 @@ class asio_node::impl final : public detail::node_driver, public std::enable_sha
   void read(int i) {
     link& l = links_[static_cast<std::size_t>(i)];
     const std::uint64_t attempt = l.attempt;
-    l.sock.async_read_some(
-        ::asio::buffer(l.buf), [self = shared_from_this(), i, attempt](const std::error_code& e,
-                                                                       std::size_t n) {
-          link& lk = self->links_[static_cast<std::size_t>(i)];
-          if (self->closed_ || lk.attempt != attempt || !lk.connected) return;
-          const time_point now = steady_clock::now();
-          detail::redis_link& rl = self->core_->eng().link(i);
-          if (e) {
-            drop(lk);
-            rl.on_eof(now);
-          } else {
-            rl.receive(std::span<const char>(lk.buf.data(), n), now);
-          }
-          self->core_->after_io(now);
-          self->sync();
-          if (lk.connected && lk.attempt == attempt) self->read(i);
-        });
+    l.sock.async_read_some(::asio::buffer(l.buf), [self = shared_from_this(), i, attempt](
+                                                      const std::error_code& e, std::size_t n) {
+      link& lk = self->links_[static_cast<std::size_t>(i)];
+      if (self->closed_ || lk.attempt != attempt || !lk.connected) return;
+      const time_point now = steady_clock::now();
+      detail::redis_link& rl = self->core_->eng().link(i);
+      if (e) {
+        drop(lk);
+        rl.on_eof(now);
+      } else {
+        rl.receive(std::span<const char>(lk.buf.data(), n), now);
+      }
+      self->core_->after_io(now);
+      self->sync();
+      if (lk.connected && lk.attempt == attempt) self->read(i);
+    });
   }
 
   void write(int i) {
@@ -160,23 +160,23 @@ class asio_node::impl final : public detail::node_driver, public std::enable_sha
     auto bytes = std::make_shared<std::string>(core_->eng().link(i).pending_output());
     l.writing = true;
     const std::uint64_t attempt = l.attempt;
-    ::asio::async_write(l.sock, ::asio::buffer(*bytes),
-                        [self = shared_from_this(), i, attempt, bytes](const std::error_code& e,
-                                                                       std::size_t n) {
-                          link& lk = self->links_[static_cast<std::size_t>(i)];
-                          if (self->closed_ || lk.attempt != attempt || !lk.connected) return;
-                          lk.writing = false;
-                          const time_point now = steady_clock::now();
-                          detail::redis_link& rl = self->core_->eng().link(i);
-                          if (e) {
-                            drop(lk);
-                            rl.on_eof(now);
-                          } else {
-                            rl.consume_output(n);
-                          }
-                          self->core_->after_io(now);
-                          self->sync();
-                        });
+    ::asio::async_write(
+        l.sock, ::asio::buffer(*bytes),
+        [self = shared_from_this(), i, attempt, bytes](const std::error_code& e, std::size_t n) {
+          link& lk = self->links_[static_cast<std::size_t>(i)];
+          if (self->closed_ || lk.attempt != attempt || !lk.connected) return;
+          lk.writing = false;
+          const time_point now = steady_clock::now();
+          detail::redis_link& rl = self->core_->eng().link(i);
+          if (e) {
+            drop(lk);
+            rl.on_eof(now);
+          } else {
+            rl.consume_output(n);
+          }
+          self->core_->after_io(now);
+          self->sync();
+        });
   }
 
   void arm_timer() {

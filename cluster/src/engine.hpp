@@ -19,11 +19,11 @@
 namespace wsx::cluster::detail {
 
 struct engine_counters {
-  std::uint64_t published = 0;         // PUBLISH commands queued
-  std::uint64_t publish_failed = 0;    // refused: link not open or backlog full
-  std::uint64_t received = 0;          // messages from other nodes delivered to the host
-  std::uint64_t bad_messages = 0;      // pub/sub payloads that were not our envelopes
-  std::uint64_t redis_errors = 0;      // error replies
+  std::uint64_t published = 0;       // PUBLISH commands queued
+  std::uint64_t publish_failed = 0;  // refused: link not open or backlog full
+  std::uint64_t received = 0;        // messages from other nodes delivered to the host
+  std::uint64_t bad_messages = 0;    // pub/sub payloads that were not our envelopes
+  std::uint64_t redis_errors = 0;    // error replies
 };
 
 class engine {

@@ -14,10 +14,10 @@
 namespace wsx::cluster::detail {
 
 struct engine_config {
-  std::string node;      // this node's name, 1-255 bytes, unique in the cluster
+  std::string node;  // this node's name, 1-255 bytes, unique in the cluster
   std::string prefix = "wsx:";
   milliseconds node_timeout{10000};
-  link_config link;      // both links (the subscriber flag is set per link)
+  link_config link;  // both links (the subscriber flag is set per link)
 };
 
 enum class target : std::uint8_t { user, room, all };

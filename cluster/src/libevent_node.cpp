@@ -288,8 +288,7 @@ std::uint64_t random_seed() {
 
 }  // namespace
 
-libevent_node::libevent_node(event_base* base, std::shared_ptr<connection_table> table,
-                             options opt)
+libevent_node::libevent_node(event_base* base, std::shared_ptr<connection_table> table, options opt)
     : node(std::make_shared<detail::node_core>(std::move(table), std::move(opt), random_seed())),
       impl_(std::make_unique<impl>(base, core_)) {}
 

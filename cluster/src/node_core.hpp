@@ -81,8 +81,8 @@ class node_core final : public engine_host {
   void request_stop();
 
   // The public API (node.hpp), any thread.
-  std::size_t deliver_local(target t, std::string_view name, message_kind kind,
-                            bytes_view payload, const session* except);
+  std::size_t deliver_local(target t, std::string_view name, message_kind kind, bytes_view payload,
+                            const session* except);
   std::error_code publish(target t, std::string_view name, message_kind kind, bytes_view payload);
   std::error_code join(std::string_view room, std::string_view user);
   std::error_code leave(std::string_view room, std::string_view user);

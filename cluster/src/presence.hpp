@@ -52,7 +52,13 @@ class presence {
 
  private:
   enum class poll_phase : std::uint8_t { idle, nodes, versions, members };
-  enum class tag_kind : std::uint64_t { ignore = 1, refresh_check, poll_nodes, poll_versions, members };
+  enum class tag_kind : std::uint64_t {
+    ignore = 1,
+    refresh_check,
+    poll_nodes,
+    poll_versions,
+    members
+  };
   std::uint64_t tag(tag_kind k, std::uint64_t index = 0) const noexcept {
     return tag_base | (static_cast<std::uint64_t>(k) << 40) | index;
   }

@@ -95,8 +95,8 @@ void redis_link::on_reply(reply& r) {
   if (reply_error_) return;
   failures_ = 0;
   if (cfg_.subscriber) {
-    const bool pong = (r.is_array() && r.text(0) == "pong") ||
-                      (r.type == reply::kind::status && r.str == "PONG");
+    const bool pong =
+        (r.is_array() && r.text(0) == "pong") || (r.type == reply::kind::status && r.str == "PONG");
     if (pong) {
       ping_outstanding_ = false;
       return;

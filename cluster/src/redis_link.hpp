@@ -40,7 +40,7 @@ enum class link_state : std::uint8_t { idle, connecting, open, backoff, stopped 
 struct link_event {
   enum class kind : std::uint8_t { connected, disconnected, reply };
   kind type = kind::reply;
-  std::error_code ec;    // disconnected: why
+  std::error_code ec;     // disconnected: why
   std::uint64_t tag = 0;  // reply: the tag given to send() (subscriber links: 0)
   reply r;
 };

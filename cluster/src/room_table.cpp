@@ -22,10 +22,12 @@ bool erase_pair(Map& m, std::string_view key, std::string_view value) {
 bool room_table::join(std::string_view room, std::string_view user) {
   std::lock_guard lock(mutex_);
   auto r = rooms_.find(room);
-  if (r == rooms_.end()) r = rooms_.emplace(std::string(room), std::set<std::string, std::less<>>{}).first;
+  if (r == rooms_.end())
+    r = rooms_.emplace(std::string(room), std::set<std::string, std::less<>>{}).first;
   if (!r->second.emplace(user).second) return false;
   auto u = by_user_.find(user);
-  if (u == by_user_.end()) u = by_user_.emplace(std::string(user), std::set<std::string, std::less<>>{}).first;
+  if (u == by_user_.end())
+    u = by_user_.emplace(std::string(user), std::set<std::string, std::less<>>{}).first;
   u->second.emplace(room);
   return true;
 }

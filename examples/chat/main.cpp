@@ -76,9 +76,10 @@ wsx::cluster::options node_options(const settings& s, app& a, const std::string&
   room* r = &a.hall;
   o.on_presence = [r] { r->presence_changed(); };
   o.on_redis_state = [name = o.node](bool up, std::error_code ec) {
-    const std::string line = "chat: node " + name + (up ? ": Redis reachable\n"
-                                                        : ": Redis unreachable (" + ec.message() +
-                                                              "); remote messages fail until it is back\n");
+    const std::string line = "chat: node " + name +
+                             (up ? ": Redis reachable\n"
+                                 : ": Redis unreachable (" + ec.message() +
+                                       "); remote messages fail until it is back\n");
     std::fputs(line.c_str(), stderr);
   };
   return o;
@@ -108,9 +109,12 @@ int main(int argc, char** argv) {
   cli.add_option("--port", examples::read_port(s.port));
   cli.add_option("--threads", examples::read_count(s.threads, 1));
   cli.add_option("--transport", [&s](std::string_view v) -> std::string {
-    if (v == "asio") s.via = chat::transport::asio;
-    else if (v == "libevent") s.via = chat::transport::libevent;
-    else return "is not a transport (asio or libevent)";
+    if (v == "asio")
+      s.via = chat::transport::asio;
+    else if (v == "libevent")
+      s.via = chat::transport::libevent;
+    else
+      return "is not a transport (asio or libevent)";
     return {};
   });
   cli.add_option("--secret", examples::read_text(secret));

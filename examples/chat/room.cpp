@@ -13,9 +13,9 @@
 // each node tells its own sessions. History stays per node.
 //
 // Presence: every join (and every leave that changes the list) takes a snapshot of the user ids
-// (the table's, or the cluster's) under presence_mutex_ and numbers it. Broadcasts from different threads may overtake
-// each other on the way to a client; the client keeps the highest seq, which is the newest
-// snapshot, so every page converges on the table's contents.
+// (the table's, or the cluster's) under presence_mutex_ and numbers it. Broadcasts from different
+// threads may overtake each other on the way to a client; the client keeps the highest seq, which
+// is the newest snapshot, so every page converges on the table's contents.
 #include "room.hpp"
 
 #include <algorithm>
@@ -131,7 +131,8 @@ void room::post_room(const wsx::session_ptr& from, std::string_view text) {
   }
   const wsx::cluster::delivery d = cluster_->broadcast(wsx::message_kind::text, wsx::as_bytes(msg));
   if (d.remote) {
-    from->send_text(error_message("the room message reached this node only: " + d.remote.message()));
+    from->send_text(
+        error_message("the room message reached this node only: " + d.remote.message()));
   }
 }
 

@@ -11,9 +11,9 @@
 #include <string>
 
 #include "wsx/cluster/options.hpp"
-#include "wsx/config.hpp"
 #include "wsx/common/connection_table.hpp"
 #include "wsx/common/stats.hpp"
+#include "wsx/config.hpp"
 
 #include "common/observer_log.hpp"
 #include "gate.hpp"

@@ -30,8 +30,8 @@ int serve_asio(const settings& s, app& a) {
   std::unique_ptr<wsx::cluster::asio_node> node;
   if (s.cluster) {
     node = std::make_unique<wsx::cluster::asio_node>(
-        io, a.table, node_options(s, a, examples::host_text(ep.address()) + ":" +
-                                            std::to_string(ep.port())));
+        io, a.table,
+        node_options(s, a, examples::host_text(ep.address()) + ":" + std::to_string(ep.port())));
     if (const std::error_code ec = node->start()) {
       std::fprintf(stderr, "chat: cannot start the cluster node: %s\n", ec.message().c_str());
       return 1;

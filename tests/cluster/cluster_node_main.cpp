@@ -4,6 +4,7 @@
 // SIGTERM or SIGINT stops both cleanly (the node leaves the presence at once), then exit 0.
 //
 // usage: cluster_node --transport asio|libevent --redis-port P --node NAME --node-timeout-ms N
+//                     [--room ROOM]   (every user joins ROOM on this node when a session opens)
 #include <signal.h>
 
 #include <atomic>
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
   unsigned long redis_port = 0;
   unsigned long timeout_ms = 10000;
   std::string name;
+  std::string room;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const std::string value = argv[i + 1];
@@ -35,6 +37,8 @@ int main(int argc, char** argv) {
       redis_port = std::stoul(value);
     } else if (flag == "--node") {
       name = value;
+    } else if (flag == "--room") {
+      room = value;
     } else if (flag == "--node-timeout-ms") {
       timeout_ms = std::stoul(value);
     } else {
@@ -53,7 +57,7 @@ int main(int argc, char** argv) {
   ::signal(SIGINT, on_signal);
   ::signal(SIGPIPE, SIG_IGN);
   auto node = cluster_test::make_node(t, static_cast<std::uint16_t>(redis_port), name,
-                                      std::chrono::milliseconds(timeout_ms));
+                                      std::chrono::milliseconds(timeout_ms), room);
   std::printf("listening on 127.0.0.1:%u\n", static_cast<unsigned>(node->port()));
   std::fflush(stdout);
   while (!stop_requested.load()) std::this_thread::sleep_for(std::chrono::milliseconds(20));

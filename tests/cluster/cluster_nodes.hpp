@@ -30,7 +30,9 @@ namespace cluster_test {
 
 enum class transport { asio, libevent };
 
-inline const char* transport_name(transport t) { return t == transport::asio ? "asio" : "libevent"; }
+inline const char* transport_name(transport t) {
+  return t == transport::asio ? "asio" : "libevent";
+}
 
 // Accepts every upgrade as the user named by ?user=NAME.
 inline wsx::upgrade_decision accept_user(const wsx::upgrade_context& ctx) {
@@ -62,19 +64,32 @@ class test_node {
   virtual void stop() = 0;
 };
 
+// With a room name, every session's user joins that room on open.
+template <class ServerOptions>
+void join_on_open(ServerOptions& so, const std::string& room,
+                  std::unique_ptr<wsx::cluster::node>* node) {
+  if (room.empty()) return;
+  so.handlers.on_open = [room, node](const wsx::session_ptr& s, const wsx::opened&) {
+    (*node)->join(room, s->user_id());
+  };
+}
+
 class asio_test_node final : public test_node {
  public:
-  asio_test_node(std::uint16_t redis_port, std::string name, std::chrono::milliseconds timeout)
+  asio_test_node(std::uint16_t redis_port, std::string name, std::chrono::milliseconds timeout,
+                 const std::string& room = {})
       : table_(std::make_shared<wsx::connection_table>()) {
     wsx::asio::server_options so;
     so.host = "127.0.0.1";
     so.port = 0;
     so.table = table_;
     so.on_upgrade = accept_user;
+    join_on_open(so, room, &node_);
     server_ = std::make_unique<wsx::asio::server>(io_, std::move(so));
-    node_ = std::make_unique<wsx::cluster::asio_node>(io_, table_,
-                                                      node_options(redis_port, name, timeout));
-    if (server_->start() || node_->start()) throw std::runtime_error("asio test node: no start");
+    auto node = std::make_unique<wsx::cluster::asio_node>(io_, table_,
+                                                          node_options(redis_port, name, timeout));
+    if (server_->start() || node->start()) throw std::runtime_error("asio test node: no start");
+    node_ = std::move(node);
     port_ = server_->local_endpoint().port();
     thread_ = std::thread([this] { io_.run(); });
   }
@@ -88,7 +103,7 @@ class asio_test_node final : public test_node {
   wsx::connection_table& table() override { return *table_; }
   void stop() override {
     if (!thread_.joinable()) return;
-    node_->stop();
+    static_cast<wsx::cluster::asio_node&>(*node_).stop();
     server_->stop(std::chrono::seconds(1));
     thread_.join();
   }
@@ -97,14 +112,15 @@ class asio_test_node final : public test_node {
   ::asio::io_context io_;
   std::shared_ptr<wsx::connection_table> table_;
   std::unique_ptr<wsx::asio::server> server_;
-  std::unique_ptr<wsx::cluster::asio_node> node_;
+  std::unique_ptr<wsx::cluster::node> node_;
   std::uint16_t port_ = 0;
   std::thread thread_;
 };
 
 class libevent_test_node final : public test_node {
  public:
-  libevent_test_node(std::uint16_t redis_port, std::string name, std::chrono::milliseconds timeout)
+  libevent_test_node(std::uint16_t redis_port, std::string name, std::chrono::milliseconds timeout,
+                     const std::string& room = {})
       : table_(std::make_shared<wsx::connection_table>()) {
     static const int threads_ready = evthread_use_pthreads();  // only for event_base_loopbreak
     (void)threads_ready;
@@ -114,10 +130,12 @@ class libevent_test_node final : public test_node {
     so.port = 0;
     so.table = table_;
     so.on_upgrade = accept_user;
+    join_on_open(so, room, &node_);
     server_ = std::make_unique<wsx::libevent::server>(base_, std::move(so));
-    node_ = std::make_unique<wsx::cluster::libevent_node>(base_, table_,
-                                                          node_options(redis_port, name, timeout));
-    if (server_->start() || node_->start()) throw std::runtime_error("libevent test node: no start");
+    auto node = std::make_unique<wsx::cluster::libevent_node>(
+        base_, table_, node_options(redis_port, name, timeout));
+    if (server_->start() || node->start()) throw std::runtime_error("libevent test node: no start");
+    node_ = std::move(node);
     port_ = server_->local_endpoint().port;
     thread_ = std::thread([this] { event_base_dispatch(base_); });
   }
@@ -132,7 +150,7 @@ class libevent_test_node final : public test_node {
   wsx::connection_table& table() override { return *table_; }
   void stop() override {
     if (!thread_.joinable()) return;
-    node_->stop();
+    static_cast<wsx::cluster::libevent_node&>(*node_).stop();
     server_->stop(std::chrono::seconds(1));
     thread_.join();  // dispatch returns once neither has an event on the base
   }
@@ -141,17 +159,18 @@ class libevent_test_node final : public test_node {
   event_base* base_ = nullptr;
   std::shared_ptr<wsx::connection_table> table_;
   std::unique_ptr<wsx::libevent::server> server_;
-  std::unique_ptr<wsx::cluster::libevent_node> node_;
+  std::unique_ptr<wsx::cluster::node> node_;
   std::uint16_t port_ = 0;
   std::thread thread_;
 };
 
 inline std::unique_ptr<test_node> make_node(transport t, std::uint16_t redis_port, std::string name,
-                                            std::chrono::milliseconds node_timeout) {
+                                            std::chrono::milliseconds node_timeout,
+                                            const std::string& room = {}) {
   if (t == transport::asio) {
-    return std::make_unique<asio_test_node>(redis_port, std::move(name), node_timeout);
+    return std::make_unique<asio_test_node>(redis_port, std::move(name), node_timeout, room);
   }
-  return std::make_unique<libevent_test_node>(redis_port, std::move(name), node_timeout);
+  return std::make_unique<libevent_test_node>(redis_port, std::move(name), node_timeout, room);
 }
 
 // Polls `pred` until true or `limit` passes. A deadline for what must happen, not a speed check.

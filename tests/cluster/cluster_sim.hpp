@@ -103,7 +103,10 @@ class fake_redis {
     } else if (cmd == "SUBSCRIBE" || cmd == "UNSUBSCRIBE") {
       const bool sub = cmd == "SUBSCRIBE";
       for (std::size_t i = 1; i < a.size(); ++i) {
-        if (sub) c.subs.insert(a[i]); else c.subs.erase(a[i]);
+        if (sub)
+          c.subs.insert(a[i]);
+        else
+          c.subs.erase(a[i]);
         o += array_head(3) + bulk(sub ? "subscribe" : "unsubscribe") + bulk(a[i]) +
              integer(static_cast<long long>(c.subs.size()));
       }
@@ -149,7 +152,12 @@ class fake_redis {
       long long n = 0;
       auto& z = zsets_[a[1]];
       for (auto it = z.begin(); it != z.end();) {
-        if (it->second < max) { it = z.erase(it); ++n; } else { ++it; }
+        if (it->second < max) {
+          it = z.erase(it);
+          ++n;
+        } else {
+          ++it;
+        }
       }
       o += integer(n);
     } else if (cmd == "ZRANGE") {
@@ -207,7 +215,9 @@ class sim_node final : public wsx::cluster::detail::engine_host {
   int presence_notices = 0;
   bool alive = true;  // false: this node's process "died" (no more I/O, no timers)
 
-  bool has_local_user(std::string_view u) const override { return sessions.contains(std::string(u)); }
+  bool has_local_user(std::string_view u) const override {
+    return sessions.contains(std::string(u));
+  }
   bool has_local_room(std::string_view r) const override { return rooms.contains(std::string(r)); }
   void deliver(wsx::cluster::detail::target t, std::string_view name, wsx::message_kind,
                std::string_view payload) override {
@@ -233,19 +243,23 @@ class sim_node final : public wsx::cluster::detail::engine_host {
   // Returns whether any byte moved.
   bool step(time_point now) {
     if (!alive) return false;
-    wall_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    wall_ms_ =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
     bool moved = false;
     for (int i = 0; i < 2; ++i) {
       auto& l = engine_.link(i);
       auto idx = static_cast<std::size_t>(i);
-      if (conn_[idx] >= 0 && (!l.wants_socket() || attempt_[idx] != l.attempt() ||
-                              !redis_.at(conn_[idx]).open)) {
-        if (redis_.at(conn_[idx]).open) redis_.close(conn_[idx]);
-        else if (l.is_open() && attempt_[idx] == l.attempt()) l.on_eof(now);
+      if (conn_[idx] >= 0 &&
+          (!l.wants_socket() || attempt_[idx] != l.attempt() || !redis_.at(conn_[idx]).open)) {
+        if (redis_.at(conn_[idx]).open)
+          redis_.close(conn_[idx]);
+        else if (l.is_open() && attempt_[idx] == l.attempt())
+          l.on_eof(now);
         conn_[idx] = -1;
         moved = true;
       }
-      if (l.wants_socket() && conn_[idx] < 0 && l.state() == wsx::cluster::detail::link_state::connecting) {
+      if (l.wants_socket() && conn_[idx] < 0 &&
+          l.state() == wsx::cluster::detail::link_state::connecting) {
         if (redis_up) {
           conn_[idx] = redis_.connect();
           attempt_[idx] = l.attempt();
@@ -295,8 +309,8 @@ struct sim {
   std::vector<std::unique_ptr<sim_node>> nodes;
 
   sim_node& add(std::string name, std::chrono::milliseconds node_timeout = 9s) {
-    nodes.push_back(std::make_unique<sim_node>(redis, std::move(name), node_timeout,
-                                               nodes.size() + 1));
+    nodes.push_back(
+        std::make_unique<sim_node>(redis, std::move(name), node_timeout, nodes.size() + 1));
     nodes.back()->eng().start(now);
     return *nodes.back();
   }

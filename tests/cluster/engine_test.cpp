@@ -153,7 +153,10 @@ RC_GTEST_PROP(engine, subscribed_channels_equal_users_with_a_local_session, ()) 
       s.redis.restart();
     } else {
       const std::string room = "r" + std::to_string(*rc::gen::inRange(0, 3));
-      if (n.rooms.contains(room)) n.rooms.erase(room); else n.rooms.insert(room);
+      if (n.rooms.contains(room))
+        n.rooms.erase(room);
+      else
+        n.rooms.insert(room);
       n.eng().room_changed(room);
     }
     if (*rc::gen::inRange(0, 3) == 0) s.settle();  // sometimes several changes in one go

@@ -30,12 +30,22 @@ RC_GTEST_PROP(envelope, round_trips, ()) {
 TEST(envelope, anything_else_is_refused) {
   EXPECT_FALSE(decode_envelope(""));
   EXPECT_FALSE(decode_envelope("w1t"));
-  EXPECT_FALSE(decode_envelope("x1t\x01" "ahello"));
-  EXPECT_FALSE(decode_envelope("w2t\x01" "ahello"));
-  EXPECT_FALSE(decode_envelope("w1x\x01" "ahello"));
+  EXPECT_FALSE(
+      decode_envelope("x1t\x01"
+                      "ahello"));
+  EXPECT_FALSE(
+      decode_envelope("w2t\x01"
+                      "ahello"));
+  EXPECT_FALSE(
+      decode_envelope("w1x\x01"
+                      "ahello"));
   EXPECT_FALSE(decode_envelope(std::string_view("w1t\x00hello", 9)));
-  EXPECT_FALSE(decode_envelope("w1t\x09" "abc"));
-  const auto e = decode_envelope("w1b\x01" "a");
+  EXPECT_FALSE(
+      decode_envelope("w1t\x09"
+                      "abc"));
+  const auto e = decode_envelope(
+      "w1b\x01"
+      "a");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->origin, "a");
   EXPECT_EQ(e->payload, "");

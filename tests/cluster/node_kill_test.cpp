@@ -28,7 +28,8 @@ class node_process {
   node_process(transport t, std::uint16_t redis_port, const std::string& name,
                std::chrono::milliseconds timeout) {
     const char* program = std::getenv("WSX_CLUSTER_NODE");
-    if (program == nullptr) throw std::runtime_error("WSX_CLUSTER_NODE is not set (meson test sets it)");
+    if (program == nullptr)
+      throw std::runtime_error("WSX_CLUSTER_NODE is not set (meson test sets it)");
     int out[2];
     if (::pipe(out) != 0) throw std::runtime_error("pipe");
     const std::string port = std::to_string(redis_port);
@@ -89,7 +90,9 @@ TEST_P(node_kill, a_killed_node_leaves_the_presence_within_the_node_timeout) {
   b.end(SIGKILL);
   // Within the node timeout (3 s); the deadline is only what a loaded machine may need.
   EXPECT_TRUE(wait_until(
-      [&] { return a->cluster().online_users() == std::vector<std::string>{"alice", "carol"}; },
+      [&] {
+        return a->cluster().online_users() == std::vector<std::string>{"alice", "carol"};
+      },
       30s));
   // The survivor is untouched: its user still gets messages from here.
   ASSERT_TRUE(wait_until([&] {

@@ -57,8 +57,8 @@ TEST_P(cluster_node, send_to_a_user_on_another_node_reaches_every_device_once) {
   auto alice_c = c.connect(port(2), "alice");
   auto bob_b = c.connect(port(1), "bob");
   ASSERT_TRUE(wait_until([&] { return everyone_sees({"alice", "bob"}); }));
-  const wsx::cluster::delivery d = node(1).send_to_user("alice", wsx::message_kind::text,
-                                                        text("hi alice"));
+  const wsx::cluster::delivery d =
+      node(1).send_to_user("alice", wsx::message_kind::text, text("hi alice"));
   EXPECT_EQ(d.local, 0u);
   EXPECT_FALSE(d.remote) << d.remote.message();
   auto from_a = node(0).send_to_user("bob", wsx::message_kind::text, text("hi bob"));
@@ -68,7 +68,8 @@ TEST_P(cluster_node, send_to_a_user_on_another_node_reaches_every_device_once) {
   node(1).send_to_user("alice", wsx::message_kind::text, text("end"));
   node(0).send_to_user("bob", wsx::message_kind::text, text("end"));
   ASSERT_TRUE(wait_until([&] {
-    return c.count(alice_a, "end") == 1 && c.count(alice_c, "end") == 1 && c.count(bob_b, "end") == 1;
+    return c.count(alice_a, "end") == 1 && c.count(alice_c, "end") == 1 &&
+           c.count(bob_b, "end") == 1;
   }));
   EXPECT_EQ(c.count(alice_a, "hi alice"), 1u);
   EXPECT_EQ(c.count(alice_c, "hi alice"), 1u);
@@ -77,7 +78,8 @@ TEST_P(cluster_node, send_to_a_user_on_another_node_reaches_every_device_once) {
   const auto mixed = node(0).send_to_user("alice", wsx::message_kind::text, text("mixed"));
   EXPECT_EQ(mixed.local, 1u);
   node(0).send_to_user("alice", wsx::message_kind::text, text("end2"));
-  ASSERT_TRUE(wait_until([&] { return c.count(alice_c, "end2") == 1 && c.count(alice_a, "end2") == 1; }));
+  ASSERT_TRUE(
+      wait_until([&] { return c.count(alice_c, "end2") == 1 && c.count(alice_a, "end2") == 1; }));
   EXPECT_EQ(c.count(alice_a, "mixed"), 1u);
   EXPECT_EQ(c.count(alice_c, "mixed"), 1u);
   EXPECT_GE(node(2).snapshot().received, 2u);
@@ -100,7 +102,8 @@ TEST_P(cluster_node, rooms_and_broadcasts_reach_every_node_once) {
   const auto all = node(1).broadcast(wsx::message_kind::text, text("to all"));
   EXPECT_EQ(all.local, 1u);
   ASSERT_TRUE(wait_until([&] {
-    return c.count(alice, "to all") == 1 && c.count(bob, "to all") == 1 && c.count(carol, "to all") == 1;
+    return c.count(alice, "to all") == 1 && c.count(bob, "to all") == 1 &&
+           c.count(carol, "to all") == 1;
   }));
   EXPECT_EQ(c.count(alice, "to the lobby"), 1u);
   EXPECT_EQ(c.count(bob, "to the lobby"), 1u);
@@ -137,8 +140,9 @@ TEST_P(cluster_node, a_redis_restart_loses_nothing_for_good) {
   auto carol = c.connect(port(2), "carol");  // arrives while Redis is away
   ASSERT_TRUE(redis_.start());
   ASSERT_TRUE(wait_until([&] { return all_up(); }));
-  EXPECT_TRUE(wait_until([&] { return everyone_sees({"alice", "bob", "carol"}); }))
-      << "presence is whole again";
+  EXPECT_TRUE(wait_until([&] {
+    return everyone_sees({"alice", "bob", "carol"});
+  })) << "presence is whole again";
   // Subscriptions are back: a message to each user from another node arrives.
   ASSERT_TRUE(wait_until([&] {
     node(1).send_to_user("carol", wsx::message_kind::text, text("again"));

@@ -79,8 +79,8 @@ TEST(presence, whole_again_after_a_redis_restart) {
   s.settle();
   s.redis.restart();  // every key lost
   s.settle();
-  b.close("bert");    // while Redis is away
-  s.advance(9s);      // reconnect after backoff, re-announce, and a poll
+  b.close("bert");  // while Redis is away
+  s.advance(9s);    // reconnect after backoff, re-announce, and a poll
   EXPECT_THAT(online(a), ElementsAre("alice", "bob"));
   EXPECT_THAT(online(b), ElementsAre("alice", "bob"));
   EXPECT_EQ(s.redis.set_members("wsx:users:b"), (std::set<std::string>{"bob"}));

@@ -128,38 +128,39 @@ TEST(resp, format_command_writes_an_array_of_bulk_strings) {
 
 rc::Gen<reply> gen_reply(int depth) {
   using rc::gen::construct;
-  auto leaf = rc::gen::oneOf(
-      rc::gen::map(rc::gen::string<std::string>(),
-                   [](std::string s) {
-                     reply r;
-                     r.type = reply::kind::string;
-                     r.str = std::move(s);
-                     return r;
-                   }),
-      rc::gen::map(rc::gen::arbitrary<long long>(),
-                   [](long long v) {
-                     reply r;
-                     r.type = reply::kind::integer;
-                     r.integer = v;
-                     return r;
-                   }),
-      rc::gen::map(rc::gen::container<std::string>(rc::gen::inRange<char>('a', 'z')),
-                   [](std::string s) {
-                     reply r;
-                     r.type = reply::kind::status;
-                     r.str = std::move(s);
-                     return r;
-                   }),
-      rc::gen::just(reply{}));
+  auto leaf =
+      rc::gen::oneOf(rc::gen::map(rc::gen::string<std::string>(),
+                                  [](std::string s) {
+                                    reply r;
+                                    r.type = reply::kind::string;
+                                    r.str = std::move(s);
+                                    return r;
+                                  }),
+                     rc::gen::map(rc::gen::arbitrary<long long>(),
+                                  [](long long v) {
+                                    reply r;
+                                    r.type = reply::kind::integer;
+                                    r.integer = v;
+                                    return r;
+                                  }),
+                     rc::gen::map(rc::gen::container<std::string>(rc::gen::inRange<char>('a', 'z')),
+                                  [](std::string s) {
+                                    reply r;
+                                    r.type = reply::kind::status;
+                                    r.str = std::move(s);
+                                    return r;
+                                  }),
+                     rc::gen::just(reply{}));
   if (depth <= 0) return leaf;
-  return rc::gen::oneOf(leaf, rc::gen::map(rc::gen::container<std::vector<reply>>(
-                                               rc::gen::resize(4, gen_reply(depth - 1))),
-                                           [](std::vector<reply> v) {
-                                             reply r;
-                                             r.type = reply::kind::array;
-                                             r.elements = std::move(v);
-                                             return r;
-                                           }));
+  return rc::gen::oneOf(
+      leaf,
+      rc::gen::map(rc::gen::container<std::vector<reply>>(rc::gen::resize(4, gen_reply(depth - 1))),
+                   [](std::vector<reply> v) {
+                     reply r;
+                     r.type = reply::kind::array;
+                     r.elements = std::move(v);
+                     return r;
+                   }));
 }
 
 // Chunking invariance: random reply trees, written as RESP and fed in random cuts, come back as

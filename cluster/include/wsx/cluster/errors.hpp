@@ -18,15 +18,15 @@ enum class errc {
   bad_name,               // an empty user or room id, or one longer than 256 bytes
   stopped,                // the cluster was stopped: nothing is sent any more
   // the Redis connections (reported by counters and on_redis_state; they reconnect by themselves)
-  connection_failed,      // the TCP connection to Redis could not be made
-  connection_lost,        // Redis closed the connection, or it was reset
-  probe_timeout,          // Redis answered nothing within the probe interval (a black hole)
-  reply_too_large,        // a reply grew past options::max_reply_bytes: the connection was dropped
-  protocol_error,         // Redis sent bytes that are not RESP2
-  redis_error,            // Redis answered a command of ours with an error reply
+  connection_failed,  // the TCP connection to Redis could not be made
+  connection_lost,    // Redis closed the connection, or it was reset
+  probe_timeout,      // Redis answered nothing within the probe interval (a black hole)
+  reply_too_large,    // a reply grew past options::max_reply_bytes: the connection was dropped
+  protocol_error,     // Redis sent bytes that are not RESP2
+  redis_error,        // Redis answered a command of ours with an error reply
   // configuration
-  bad_url,                // not a redis://HOST:PORT URL with an IP address or localhost
-  bad_options,            // node name empty or too long, or a timeout of 0
+  bad_url,      // not a redis://HOST:PORT URL with an IP address or localhost
+  bad_options,  // node name empty or too long, or a timeout of 0
 };
 
 const std::error_category& error_category() noexcept;

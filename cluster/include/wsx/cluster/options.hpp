@@ -53,20 +53,20 @@ std::error_code parse_redis_url(std::string_view url, options& out);
 
 // A node's counters (stats()): a snapshot; each value only grows, except the gauges.
 struct stats {
-  bool redis_up = false;                  // gauge: both Redis connections open
-  std::size_t subscriptions = 0;          // gauge: channels Redis confirmed
-  std::size_t remote_nodes = 0;           // gauge: other nodes in the presence mirror
-  std::uint64_t published = 0;            // messages published for the other nodes
-  std::uint64_t remote_failed = 0;        // sends whose remote part failed (any reason)
-  std::uint64_t redis_unavailable = 0;    // … of which because Redis was unreachable
-  std::uint64_t backlog_full = 0;         // … of which because too many bytes waited
-  std::uint64_t received = 0;             // messages from other nodes
-  std::uint64_t delivered = 0;            // local session deliveries of those messages
-  std::uint64_t bad_messages = 0;         // pub/sub payloads that were not a node's
-  std::uint64_t reconnects = 0;           // Redis connections lost or failed
-  std::uint64_t probe_timeouts = 0;       // … of which found dead by the probe
-  std::uint64_t replies_too_large = 0;    // … of which for a reply past max_reply_bytes
-  std::uint64_t redis_errors = 0;         // error replies from Redis
+  bool redis_up = false;                // gauge: both Redis connections open
+  std::size_t subscriptions = 0;        // gauge: channels Redis confirmed
+  std::size_t remote_nodes = 0;         // gauge: other nodes in the presence mirror
+  std::uint64_t published = 0;          // messages published for the other nodes
+  std::uint64_t remote_failed = 0;      // sends whose remote part failed (any reason)
+  std::uint64_t redis_unavailable = 0;  // … of which because Redis was unreachable
+  std::uint64_t backlog_full = 0;       // … of which because too many bytes waited
+  std::uint64_t received = 0;           // messages from other nodes
+  std::uint64_t delivered = 0;          // local session deliveries of those messages
+  std::uint64_t bad_messages = 0;       // pub/sub payloads that were not a node's
+  std::uint64_t reconnects = 0;         // Redis connections lost or failed
+  std::uint64_t probe_timeouts = 0;     // … of which found dead by the probe
+  std::uint64_t replies_too_large = 0;  // … of which for a reply past max_reply_bytes
+  std::uint64_t redis_errors = 0;       // error replies from Redis
 };
 
 }  // namespace wsx::cluster
