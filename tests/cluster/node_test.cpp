@@ -3,7 +3,8 @@
 // send to a user on another node, every device of a user across nodes exactly once, room and
 // whole-cluster broadcasts, presence (join, leave, clean stop at once), Redis restarted mid-test
 // (delivery and presence come back), Redis down (remote sends fail at once with
-// errc::redis_unavailable, counted; local delivery goes on). A node killed with -9 is in
+// errc::redis_unavailable, counted; local delivery goes on), Redis silent (SIGSTOP: found by the
+// probe, back after SIGCONT). A node killed with -9 is in
 // node_kill_test.cpp (it needs separate processes). Waits are deadlines for what must happen.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -176,6 +177,29 @@ TEST_P(cluster_node, redis_down_fails_remote_sends_at_once_and_local_ones_go_on)
   EXPECT_EQ(c.count(bob, "lost"), 0u);
   EXPECT_EQ(errc::redis_unavailable, local.remote);
   EXPECT_THAT(local.remote.message(), ::testing::HasSubstr("Redis is unreachable"));
+}
+
+// A black hole: redis-server stopped with SIGSTOP keeps its connections open and answers
+// nothing. The probe finds it (probe_timeout, counted), and after SIGCONT the nodes are back
+// (a reconnect, presence whole, delivery).
+TEST_P(cluster_node, a_silent_redis_is_found_by_the_probe) {
+  clients c;
+  auto alice = c.connect(port(0), "alice");
+  auto bob = c.connect(port(1), "bob");
+  ASSERT_TRUE(wait_until([&] { return everyone_sees({"alice", "bob"}); }));
+  ASSERT_EQ(::kill(redis_.pid(), SIGSTOP), 0);
+  // The probe interval is 2 s; no FIN or RST ever comes. (A reconnect meanwhile succeeds, the
+  // kernel accepting for the stopped server, and is found dead by the probe again.)
+  EXPECT_TRUE(wait_until([&] {
+    return node(0).snapshot().probe_timeouts >= 1 && node(1).snapshot().probe_timeouts >= 1;
+  }));
+  ASSERT_EQ(::kill(redis_.pid(), SIGCONT), 0);
+  EXPECT_TRUE(wait_until([&] { return all_up(); }));
+  EXPECT_TRUE(wait_until([&] { return everyone_sees({"alice", "bob"}); }));
+  ASSERT_TRUE(wait_until([&] {
+    node(0).send_to_user("bob", wsx::message_kind::text, text("after"));
+    return c.count(bob, "after") > 0;
+  }));
 }
 
 INSTANTIATE_TEST_SUITE_P(transports, cluster_node,
