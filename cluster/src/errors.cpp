@@ -33,8 +33,6 @@ class category_impl final : public std::error_category {
         return "a Redis reply exceeded max_reply_bytes";
       case errc::protocol_error:
         return "Redis sent bytes that are not RESP";
-      case errc::redis_error:
-        return "Redis answered with an error";
       case errc::bad_url:
         return "not a redis://HOST:PORT URL";
       case errc::bad_options:

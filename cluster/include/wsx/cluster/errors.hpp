@@ -23,7 +23,6 @@ enum class errc {
   probe_timeout,      // Redis answered nothing within the probe interval (a black hole)
   reply_too_large,    // a reply grew past options::max_reply_bytes: the connection was dropped
   protocol_error,     // Redis sent bytes that are not RESP2
-  redis_error,        // Redis answered a command of ours with an error reply
   // configuration
   bad_url,      // not a redis://HOST:PORT URL with an IP address or localhost
   bad_options,  // node name empty or too long, or a timeout of 0
