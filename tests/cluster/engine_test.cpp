@@ -1,4 +1,4 @@
-// Tests for the cluster engine on an in-memory Redis (cluster_sim.hpp): subscriptions follow
+// Tests for the cluster engine on an in-memory Redis (fake_redis.hpp, cluster_sim.hpp): subscriptions follow
 // the local tables on every path (open, close, reconnect, Redis restart) — as a property over
 // random histories across three nodes —, messages reach the nodes that have the user or room
 // and never come back to their origin, and foreign payloads are counted and dropped.
