@@ -9,7 +9,7 @@ messages to every device of the target and to the sender's other devices but not
 sending one; errors for an offline target, bad JSON, binary and unknown types; the room history
 for a late joiner; and a graceful stop on SIGTERM (close 1001 to every client, exit 0).
 
-usage: chat_protocol_test.py CHAT [CHAT ARGUMENTS...]   (e.g. --transport libevent)
+usage: chat_protocol_test.py CHAT
 """
 import asyncio
 import json
@@ -160,13 +160,13 @@ async def stop_and_watch(server, clients):
 
 def main():
     u.install_signal_handlers()
-    if len(sys.argv) < 2:
+    if len(sys.argv) != 2:
         print(__doc__)
         return 2
     websockets = u.require_websockets()
     u.require_executable(sys.argv[1], "chat")
     server = u.child([sys.argv[1], "--host", "127.0.0.1", "--port", "0", "--threads", "2",
-                      "--secret", SECRET] + sys.argv[2:], "chat")
+                      "--secret", SECRET], "chat")
     try:
         port = int(server.wait_for_line(r"^listening on 127\.0\.0\.1:(\d+)$").group(1))
         tokens = {}
