@@ -1,17 +1,20 @@
-// chat: a WebSocket chat server on wsx::asio::server, with its page built in.
+// chat: a WebSocket chat server on wsx (Asio or libevent), with its page built in; alone, or as
+// one node of several sharing their users through Redis.
 //
-// Theory of operation: one io_context run by --threads threads serves everything on one port:
-// GET / (the page), /healthz, /api/whoami, and the WebSocket at /ws. Upgrades are let in by a
-// JWT in ?token= (gate.cpp: checked on a worker thread, the pending upgrade completed from
-// there); sessions land in the server's connection table under the token's "sub", which is
-// what the room (room.cpp) uses for presence, room broadcasts and direct messages to every
-// device of a user. At start it prints demo logins for alice, bob and carol signed with --secret
-// (or a random secret: tokens then die with the process). Every refused handshake and every
-// session end is one line on stderr (examples/common/observer_log). SIGINT/SIGTERM stop the server
-// gracefully (1001 to every session); the process exits 0 once the last connection is gone
-// (examples/common/cli.cpp, shared with asio_echo_server).
+// Theory of operation: one port serves GET / (the page), /healthz, /api/whoami, /metrics and the
+// WebSocket at /ws. Upgrades are let in by a JWT in ?token= (gate.cpp: checked on a worker
+// thread, the pending upgrade completed from there); sessions land in the server's connection
+// table under the token's "sub", which is what the room (room.cpp) uses for presence, room
+// broadcasts and direct messages to every device of a user. --transport picks the server
+// (serve_asio.cpp, serve_libevent.cpp); both behave the same. With --redis the server is one node
+// of a cluster (wsx::cluster, docs/cluster.md): DMs, room messages and the presence list reach
+// users on every node; give every node the same --secret (and a distinct --node). At start it
+// prints demo logins for alice, bob and carol signed with --secret (or a random secret: tokens
+// then die with the process). SIGINT/SIGTERM stop gracefully (1001 to every session), exit 0.
 //
-// usage: chat [--host 127.0.0.1] [--port 8080] [--threads 2] [--secret S] [--ping-interval 30]
+// usage: chat [--host 127.0.0.1] [--port 8080] [--threads 2] [--transport asio|libevent]
+//             [--secret S] [--ping-interval 30]
+//             [--redis redis://HOST:PORT [--node NAME] [--node-timeout 10]]
 #include <signal.h>
 
 #include <openssl/rand.h>
@@ -24,33 +27,31 @@
 #include <string>
 #include <string_view>
 
-#include <asio/io_context.hpp>
-
-#include "wsx/asio/server.hpp"
-
-#include "common/cli.hpp"
 #include "common/command_line.hpp"
-#include "common/observer_log.hpp"
 #include "gate.hpp"
 #include "room.hpp"
+#include "serve.hpp"
 #include "worker_pool.hpp"
 
 namespace {
 
-struct options {
-  examples::server_options server{.host = "127.0.0.1", .port = 8080, .threads = 2};
-  std::string secret;
-  unsigned ping_interval = 30;  // seconds; 0: no heartbeat
-};
-
 constexpr const char* usage =
-    "usage: chat [--host HOST] [--port PORT] [--threads N] [--secret S]\n"
-    "            [--ping-interval SECONDS]\n"
+    "usage: chat [--host HOST] [--port PORT] [--threads N] [--transport asio|libevent]\n"
+    "            [--secret S] [--ping-interval SECONDS]\n"
+    "            [--redis redis://HOST:PORT [--node NAME] [--node-timeout SECONDS]]\n"
     "  --host HOST               address to listen on (default 127.0.0.1)\n"
     "  --port PORT               0-65535 (default 8080); 0 picks a free one\n"
-    "  --threads N               threads running the io_context (default 2)\n"
-    "  --secret S                HS256 key of the login tokens (default: random, per process)\n"
-    "  --ping-interval SECONDS   ping after this much silence (default 30; 0: never)";
+    "  --threads N               threads serving connections (default 2)\n"
+    "  --transport T             asio (default) or libevent: the same chat either way\n"
+    "  --secret S                HS256 key of the login tokens (default: random, per process;\n"
+    "                            every node of a cluster needs the same one)\n"
+    "  --ping-interval SECONDS   ping after this much silence (default 30; 0: never)\n"
+    "  --redis URL               run as one node of a cluster through this Redis\n"
+    "                            (redis://HOST:PORT, HOST an IP address or localhost)\n"
+    "  --node NAME               this node's name, unique in the cluster\n"
+    "                            (default chat-HOST:PORT of this server)\n"
+    "  --node-timeout SECONDS    a node that stops answering leaves the others' presence\n"
+    "                            within this time (default 10)";
 
 // 32 random bytes as hex, from OpenSSL's CSPRNG. Empty if it failed.
 std::string random_secret() {
@@ -65,32 +66,88 @@ std::string random_secret() {
   return out;
 }
 
-// Chat traffic is small: tight limits, and a heartbeat (a ping after `ping_interval` seconds of
-// silence, 10 s for the pong) so vanished phones leave the table and the presence list — and so
-// a reverse proxy sees traffic before its read timeout (nginx: proxy_read_timeout, 60 s by
-// default; see docs/nginx.md).
-wsx::config chat_config(unsigned ping_interval) {
-  wsx::config cfg = wsx::asio::default_config();
-  cfg.max_message_size = 16 * 1024;
-  cfg.max_frame_payload = 16 * 1024;
-  cfg.max_buffered_output = 4 * 1024 * 1024;
-  cfg.ping_interval = std::chrono::seconds(ping_interval);
-  return cfg;
-}
-
 }  // namespace
 
+namespace chat {
+
+wsx::cluster::options node_options(const settings& s, app& a, const std::string& host_port) {
+  wsx::cluster::options o = *s.cluster;
+  if (o.node.empty()) o.node = "chat-" + host_port;
+  room* r = &a.hall;
+  o.on_presence = [r] { r->presence_changed(); };
+  o.on_redis_state = [name = o.node](bool up, std::error_code ec) {
+    const std::string line = "chat: node " + name +
+                             (up ? ": Redis reachable\n"
+                                 : ": Redis unreachable (" + ec.message() +
+                                       "); remote messages fail until it is back\n");
+    std::fputs(line.c_str(), stderr);
+  };
+  return o;
+}
+
+void print_banner(const app& a, const settings& s, const std::string& url_host, unsigned port) {
+  std::printf("chat page: http://%s:%u/   (demo logins below are valid for 24 h%s)\n",
+              url_host.c_str(), port,
+              s.random_secret ? " and until the server restarts; --secret keeps them" : "");
+  for (const char* user : {"alice", "bob", "carol"}) {
+    std::printf("  %-6s http://%s:%u/?token=%s\n", user, url_host.c_str(), port,
+                a.front.token_for(user, std::chrono::hours(24)).c_str());
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace chat
+
 int main(int argc, char** argv) {
-  options opt;
+  chat::settings s;
+  std::string secret;
+  std::string redis;
+  std::string node;
+  unsigned node_timeout = 0;
   examples::command_line cli("chat", usage);
-  examples::add_server_options(cli, opt.server);
-  cli.add_option("--secret", examples::read_text(opt.secret));
-  cli.add_option("--ping-interval", examples::read_count(opt.ping_interval, 0));
+  cli.add_option("--host", examples::read_text(s.host));
+  cli.add_option("--port", examples::read_port(s.port));
+  cli.add_option("--threads", examples::read_count(s.threads, 1));
+  cli.add_option("--transport", [&s](std::string_view v) -> std::string {
+    if (v == "asio")
+      s.via = chat::transport::asio;
+    else if (v == "libevent")
+      s.via = chat::transport::libevent;
+    else
+      return "is not a transport (asio or libevent)";
+    return {};
+  });
+  cli.add_option("--secret", examples::read_text(secret));
+  cli.add_option("--ping-interval", examples::read_count(s.ping_interval, 0));
+  cli.add_option("--redis", [&redis](std::string_view v) -> std::string {
+    wsx::cluster::options probe;
+    if (wsx::cluster::parse_redis_url(v, probe)) {
+      return "is not a redis:// URL (redis://HOST:PORT, HOST an IP address or localhost)";
+    }
+    redis = v;
+    return {};
+  });
+  cli.add_option("--node", [&node](std::string_view v) -> std::string {
+    if (v.empty() || v.size() > 200) return "is not a node name (1-200 bytes)";
+    node = v;
+    return {};
+  });
+  cli.add_option("--node-timeout", examples::read_count(node_timeout, 1));
   if (const std::optional<int> status = cli.parse(argc, argv)) return *status;
+  if (redis.empty() && (!node.empty() || node_timeout != 0)) {
+    return cli.fail("--node and --node-timeout need --redis");
+  }
+  if (!redis.empty()) {
+    wsx::cluster::options o;
+    (void)wsx::cluster::parse_redis_url(redis, o);
+    o.node = node;
+    o.node_timeout = std::chrono::seconds(node_timeout == 0 ? 10 : node_timeout);
+    s.cluster = std::move(o);
+  }
   ::signal(SIGPIPE, SIG_IGN);  // belt and braces: wsx sends with MSG_NOSIGNAL already
-  const bool random_key = opt.secret.empty();
-  if (random_key) opt.secret = random_secret();
-  if (opt.secret.empty()) {
+  s.random_secret = secret.empty();
+  if (s.random_secret) secret = random_secret();
+  if (secret.empty()) {
     std::fprintf(stderr, "chat: no random bytes for a secret; pass --secret\n");
     return 1;
   }
@@ -101,51 +158,13 @@ int main(int argc, char** argv) {
   chat::worker_pool workers(2);
   auto table = std::make_shared<wsx::connection_table>();
   auto counters = std::make_shared<wsx::stats>();
-  chat::gate gate(opt.secret, workers, *counters, *table);
+  chat::gate gate(secret, workers, *counters, *table);
   chat::room room(*table, workers);
-
-  asio::io_context io(static_cast<int>(opt.server.threads));
-  wsx::asio::server_options so;
-  so.host = opt.server.host;
-  so.port = opt.server.port;
-  so.single_threaded = opt.server.threads == 1;
-  so.config = chat_config(opt.ping_interval);
-  so.table = table;
-  so.counters = counters;
-  so.on_upgrade = [&gate](const wsx::upgrade_context& ctx) { return gate.upgrade(ctx); };
-  so.on_http = [&gate](const wsx::http_request& req, std::string_view) { return gate.http(req); };
-  so.handlers.on_open = [&room](const wsx::session_ptr& s, const wsx::opened&) { room.joined(s); };
-  so.handlers.on_message = [&room](const wsx::session_ptr& s, wsx::message_kind kind,
-                                   wsx::bytes_view payload) { room.received(s, kind, payload); };
-  so.handlers.on_close = [&room](const wsx::session_ptr& s, wsx::close_code, std::string_view,
-                                 std::error_code) { room.left(s); };
-  // One line on stderr per refused handshake (a bad token's 401, a proxy that dropped the
-  // Upgrade header's 426…) and per session end: the operator's view.
-  examples::log_to_stderr(so.observer, "chat");
-
-  wsx::asio::server srv(io, std::move(so));
-  if (!examples::start_listening(srv, opt.server, "chat")) return 1;
-  const asio::ip::tcp::endpoint ep = srv.local_endpoint();
-  const unsigned port = ep.port();
-  // A wildcard address is not something a browser can open: show the loopback one instead.
-  const std::string url_host = ep.address().is_unspecified()
-                                   ? (ep.address().is_v6() ? "[::1]" : "127.0.0.1")
-                                   : examples::host_text(ep.address());
-  std::printf("chat page: http://%s:%u/   (demo logins below are valid for 24 h%s)\n",
-              url_host.c_str(), port,
-              random_key ? " and until the server restarts; --secret keeps them" : "");
-  for (const char* user : {"alice", "bob", "carol"}) {
-    std::printf("  %-6s http://%s:%u/?token=%s\n", user, url_host.c_str(), port,
-                gate.token_for(user, std::chrono::hours(24)).c_str());
-  }
-  std::fflush(stdout);
-
-  examples::run_until_stopped(io, srv, opt.server, [] {
-    std::printf("chat: stopping\n");
-    std::fflush(stdout);
-  });
+  chat::app a{gate, room, table, counters};
+  const int status =
+      s.via == chat::transport::asio ? chat::serve_asio(s, a) : chat::serve_libevent(s, a);
   // The jobs refer to `gate` and `room`: let them finish before those are destroyed.
   workers.stop();
   workers.join();
-  return 0;
+  return status;
 }

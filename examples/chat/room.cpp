@@ -7,10 +7,15 @@
 // runs on a worker thread and replies with session::send from there — safe, because a session
 // handle may be used from any thread and returns errc::closed once the session is gone.
 //
-// Presence: every join (and every leave that changes the list) takes a snapshot of the table's
-// user ids under presence_mutex_ and numbers it. Broadcasts from different threads may overtake
-// each other on the way to a client; the client keeps the highest seq, which is the newest
-// snapshot, so every page converges on the table's contents.
+// Across nodes (attach_cluster): room messages go to every session of every node and DMs to
+// every device of the target on any node through the wsx::cluster node (local sessions
+// directly, the other nodes through Redis); presence is the cluster's list of online users, and
+// each node tells its own sessions. History stays per node.
+//
+// Presence: every join (and every leave that changes the list) takes a snapshot of the user ids
+// (the table's, or the cluster's) under presence_mutex_ and numbers it. Broadcasts from different
+// threads may overtake each other on the way to a client; the client keeps the highest seq, which
+// is the newest snapshot, so every page converges on the table's contents.
 #include "room.hpp"
 
 #include <algorithm>
@@ -120,7 +125,15 @@ void room::post_room(const wsx::session_ptr& from, std::string_view text) {
     if (history_.size() > history_size_) history_.pop_front();
   }
   // Everyone in the room, the sender included: its page shows the message when it comes back.
-  table_.broadcast(wsx::message_kind::text, wsx::as_bytes(msg));
+  if (cluster_ == nullptr) {
+    table_.broadcast(wsx::message_kind::text, wsx::as_bytes(msg));
+    return;
+  }
+  const wsx::cluster::delivery d = cluster_->broadcast(wsx::message_kind::text, wsx::as_bytes(msg));
+  if (d.remote) {
+    from->send_text(
+        error_message("the room message reached this node only: " + d.remote.message()));
+  }
 }
 
 void room::post_dm(const wsx::session_ptr& from, std::string_view to, std::string_view text) {
@@ -134,12 +147,31 @@ void room::post_dm(const wsx::session_ptr& from, std::string_view to, std::strin
                               .finish();
   if (to != from->user_id()) {
     // Every device of the target, the frame encoded once for all of them.
-    if (table_.send_to_user(to, wsx::message_kind::text, wsx::as_bytes(msg)) == 0) {
-      from->send_text(error_message(std::string(to) + " is not online"));
-      return;
+    if (cluster_ == nullptr) {
+      if (table_.send_to_user(to, wsx::message_kind::text, wsx::as_bytes(msg)) == 0) {
+        from->send_text(error_message(std::string(to) + " is not online"));
+        return;
+      }
+    } else {
+      if (table_.sessions_of(to).empty() && !cluster_->is_online(to)) {
+        from->send_text(error_message(std::string(to) + " is not online"));
+        return;
+      }
+      const wsx::cluster::delivery d =
+          cluster_->send_to_user(to, wsx::message_kind::text, wsx::as_bytes(msg));
+      if (d.local == 0 && d.remote) {
+        from->send_text(error_message(std::string(to) + " is on another node and the message " +
+                                      "could not reach it: " + d.remote.message()));
+        return;
+      }
     }
   }
   // The sender's other devices keep the conversation in step; the sending page shows its own copy.
+  if (cluster_ != nullptr) {
+    cluster_->send_to_user(from->user_id(), wsx::message_kind::text, wsx::as_bytes(msg),
+                           from.get());
+    return;
+  }
   for (const wsx::session_ptr& device : table_.sessions_of(from->user_id())) {
     if (device->id() != from->id()) device->send_text(msg);
   }
@@ -169,7 +201,10 @@ void room::broadcast_presence(bool only_if_changed) {
   std::string msg;
   {
     const std::lock_guard<std::mutex> lock(presence_mutex_);
+    // The cluster's list (every node), plus this node's own sessions at once: the cluster's
+    // list follows the table a moment later, and then presence_changed() runs.
     std::vector<std::string> users;
+    if (cluster_ != nullptr) users = cluster_->online_users();
     table_.for_each([&users](const wsx::session_ptr& s) { users.push_back(s->user_id()); });
     std::sort(users.begin(), users.end());
     users.erase(std::unique(users.begin(), users.end()), users.end());

@@ -1,7 +1,7 @@
 // The chat's application logic: one room everyone is in, direct messages between users, who is
-// online, and a short room history. It knows wsx sessions and the connection table only — no
-// sockets, no Asio — so every transport's server can drive it (main.cpp wires it to
-// wsx::asio::server).
+// online, and a short room history. It knows wsx sessions, the connection table and, when the
+// chat runs as one node of several (--redis), the wsx::cluster node — no sockets, no loop — so
+// every transport's server can drive it (serve_asio.cpp, serve_libevent.cpp).
 //
 // Protocol (one JSON object per text message):
 //   client → server  {"type":"room","text":T}            to everyone in the room
@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "wsx/cluster/node.hpp"
 #include "wsx/common/connection_table.hpp"
 #include "wsx/common/session.hpp"
 #include "wsx/types.hpp"
@@ -51,6 +52,12 @@ class room {
   // left: the session is already out of the table; broadcasts presence if it changed.
   void left(const wsx::session_ptr& s);
 
+  // Across nodes: room messages, DMs and presence go through `node` (which must outlive the
+  // room) instead of the local table alone. Call before the server starts.
+  void attach_cluster(wsx::cluster::node* node) { cluster_ = node; }
+  // The cluster's online users changed (its on_presence): tells this node's sessions.
+  void presence_changed() { broadcast_presence(true); }
+
  private:
   void post_room(const wsx::session_ptr& from, std::string_view text);
   void post_dm(const wsx::session_ptr& from, std::string_view to, std::string_view text);
@@ -60,6 +67,7 @@ class room {
 
   wsx::connection_table& table_;
   worker_pool& workers_;
+  wsx::cluster::node* cluster_ = nullptr;
   const std::int64_t epoch_;  // when this room was made (Unix ms): tells restarts apart
   std::atomic<std::int64_t> next_id_{1};
 

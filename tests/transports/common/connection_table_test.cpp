@@ -345,4 +345,72 @@ TEST(connection_table, concurrent_insert_erase_send_is_exact) {
   EXPECT_EQ(t.user_count(), 0u);
 }
 
+// The membership hook: one call per first insert and last erase (take_all included), none for
+// a second device or a repeated insert/erase; an empty hook removes it.
+TEST(connection_table, membership_hook_hears_first_and_last_session) {
+  connection_table t;
+  std::vector<std::string> calls;
+  t.set_membership_hook([&](std::string_view user) {
+    calls.emplace_back(std::string(user) + (t.sessions_of(user).empty() ? " out" : " in"));
+  });
+  auto a1 = make("alice");
+  auto a2 = make("alice");
+  auto b = make("bob");
+  t.insert(a1);
+  t.insert(a2);
+  t.insert(a1);
+  t.insert(b);
+  t.erase(*a1);
+  t.erase(*a1);
+  t.erase(*a2);
+  EXPECT_THAT(calls, ::testing::ElementsAre("alice in", "bob in", "alice out"));
+  calls.clear();
+  t.insert(a1);
+  EXPECT_THAT(calls, ::testing::ElementsAre("alice in"));
+  calls.clear();
+  t.take_all();
+  EXPECT_THAT(calls, ::testing::UnorderedElementsAre("alice out", "bob out"));
+  calls.clear();
+  t.set_membership_hook({});
+  t.insert(a1);
+  t.erase(*a1);
+  EXPECT_TRUE(calls.empty());
+}
+
+// Threads inserting and erasing sessions of a few users: after they finish, a hook that reads
+// the table on each call has last seen exactly the users that still have a session.
+TEST(connection_table, membership_hook_last_reading_is_the_final_state) {
+  connection_table t;
+  std::mutex mutex;
+  std::map<std::string, bool> seen;  // user → present at the hook's last reading
+  t.set_membership_hook([&](std::string_view user) {
+    std::lock_guard lock(mutex);
+    seen[std::string(user)] = !t.sessions_of(user).empty();
+  });
+  std::vector<std::thread> threads;
+  std::vector<std::vector<std::shared_ptr<fake_session>>> kept(4);
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      std::mt19937 rng(static_cast<unsigned>(i));
+      std::vector<std::shared_ptr<fake_session>> mine;
+      for (int n = 0; n < 4000; ++n) {
+        if (mine.empty() || rng() % 2 == 0) {
+          mine.push_back(make("u" + std::to_string(rng() % 5)));
+          t.insert(mine.back());
+        } else {
+          const std::size_t k = rng() % mine.size();
+          t.erase(*mine[k]);
+          mine.erase(mine.begin() + static_cast<std::ptrdiff_t>(k));
+        }
+      }
+      kept[static_cast<std::size_t>(i)] = std::move(mine);
+    });
+  }
+  for (auto& th : threads) th.join();
+  // A hook call may still be reading when its change was overtaken; all have returned now.
+  for (const auto& [user, present] : seen) {
+    EXPECT_EQ(present, !t.sessions_of(user).empty()) << user;
+  }
+}
+
 }  // namespace

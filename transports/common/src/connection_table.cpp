@@ -8,6 +8,9 @@
 // itself (or broadcast) from inside send_shared() without deadlock. The two counters change
 // only under the lock of the shard whose contents changed, so they are exact whenever no
 // insert/erase is in flight.
+//
+// The membership hook runs after a user's first insert and last erase, once the shard's lock
+// is released (an atomic flag spares the hook's mutex when none is set).
 #include "wsx/common/connection_table.hpp"
 
 #include <algorithm>
@@ -58,26 +61,51 @@ void connection_table::copy_shard(std::size_t i, std::vector<session_ptr>& out) 
 
 bool connection_table::insert(session_ptr s) {
   if (!s) return false;
-  const std::string& user = s->user_id();
-  shard& sh = shard_of(user);
-  std::lock_guard lock(sh.mutex);
-  auto it = sh.users.find(std::string_view{user});
-  if (it == sh.users.end()) {
-    it = sh.users.emplace(user, session_list{}).first;
-    users_.fetch_add(1, std::memory_order_relaxed);
-  } else {
-    const std::uint64_t id = s->id();
-    const bool present = std::any_of(it->second.begin(), it->second.end(),
-                                     [id](const session_ptr& p) { return p->id() == id; });
-    if (present) return false;
+  const session_ptr keep = s;  // its user id outlives the lock, for the hook
+  const std::string& user = keep->user_id();
+  bool first = false;
+  {
+    shard& sh = shard_of(user);
+    std::lock_guard lock(sh.mutex);
+    auto it = sh.users.find(std::string_view{user});
+    if (it == sh.users.end()) {
+      it = sh.users.emplace(user, session_list{}).first;
+      users_.fetch_add(1, std::memory_order_relaxed);
+      first = true;
+    } else {
+      const std::uint64_t id = s->id();
+      const bool present = std::any_of(it->second.begin(), it->second.end(),
+                                       [id](const session_ptr& p) { return p->id() == id; });
+      if (present) return false;
+    }
+    it->second.push_back(std::move(s));
+    sessions_.fetch_add(1, std::memory_order_relaxed);
   }
-  it->second.push_back(std::move(s));
-  sessions_.fetch_add(1, std::memory_order_relaxed);
+  if (first) notify_membership(user);
   return true;
+}
+
+void connection_table::set_membership_hook(membership_hook hook) {
+  std::shared_ptr<const membership_hook> next;
+  if (hook) next = std::make_shared<const membership_hook>(std::move(hook));
+  std::lock_guard lock(hook_mutex_);
+  has_hook_.store(next != nullptr, std::memory_order_release);
+  hook_ = std::move(next);
+}
+
+void connection_table::notify_membership(std::string_view user) const {
+  if (!has_hook_.load(std::memory_order_acquire)) return;
+  std::shared_ptr<const membership_hook> hook;
+  {
+    std::lock_guard lock(hook_mutex_);
+    hook = hook_;
+  }
+  if (hook) (*hook)(user);
 }
 
 bool connection_table::erase(const session& s) {
   session_ptr removed;  // released after the lock: a session's destructor never runs under it
+  bool last = false;
   {
     shard& sh = shard_of(s.user_id());
     std::lock_guard lock(sh.mutex);
@@ -95,8 +123,10 @@ bool connection_table::erase(const session& s) {
     if (list.empty()) {
       sh.users.erase(it);
       users_.fetch_sub(1, std::memory_order_relaxed);
+      last = true;
     }
   }
+  if (last) notify_membership(removed->user_id());
   return true;
 }
 
@@ -164,6 +194,7 @@ std::vector<session_ptr> connection_table::take_all() {
     }
     for (auto& [user, list] : taken) {
       std::move(list.begin(), list.end(), std::back_inserter(all));
+      notify_membership(user);
     }
   }
   return all;

@@ -11,12 +11,16 @@
 // Sessions whose upgrade named no user (empty user_id()) are tracked too, under the user id "":
 // broadcast and take_all must reach them. user_count() counts "" as one user when any such
 // session is present.
+//
+// A membership hook (set_membership_hook) hears when a user gains a first session or loses the
+// last one; wsx::cluster uses it to follow the table across nodes.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -77,6 +81,17 @@ class connection_table {
   // Sessions inserted after the call returns are not included.
   std::vector<session_ptr> take_all();
 
+  // The membership hook: called with a user id right after that user's first session was
+  // inserted or its last one erased (by erase() or take_all()), on the thread that made the
+  // change, with no lock of the table held. Calls for one user made on different threads may
+  // run in any order, so the hook treats them as "this user's presence may have changed" and
+  // reads the table (sessions_of) for the answer: the read made by the last call sees the
+  // final state. It runs for the user id "" too. Setting an empty function removes the hook;
+  // a call already under way on another thread may still run the old one, so whatever the
+  // old hook captured must outlive it (hold it by shared_ptr). Any thread may call this.
+  using membership_hook = std::function<void(std::string_view user)>;
+  void set_membership_hook(membership_hook hook);
+
  private:
   // Heterogeneous lookup: find(std::string_view) without building a std::string.
   struct user_hash {
@@ -94,6 +109,7 @@ class connection_table {
 
   shard& shard_of(std::string_view user) noexcept;
   const shard& shard_of(std::string_view user) const noexcept;
+  void notify_membership(std::string_view user) const;
   // Copies the sessions of shard `i` into `out` (appending) under its lock.
   void copy_shard(std::size_t i, std::vector<session_ptr>& out) const;
 
@@ -101,6 +117,10 @@ class connection_table {
   // Updated under the lock of the shard that changed, read lock-free.
   std::atomic<std::size_t> sessions_{0};
   std::atomic<std::size_t> users_{0};
+  // The hook, replaced whole; copied out under its mutex and called without it.
+  mutable std::mutex hook_mutex_;
+  std::shared_ptr<const membership_hook> hook_;
+  std::atomic<bool> has_hook_{false};
 };
 
 }  // namespace wsx
