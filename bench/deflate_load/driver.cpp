@@ -36,6 +36,7 @@ struct driver::conn {
   std::vector<std::uint64_t> ts;  // send times of what is in flight, a ring of depth entries
   std::size_t ts_head = 0;
   std::uint64_t window_echoes = 0;
+  std::uint64_t echoes = 0;  // since it opened
 };
 
 driver::driver(const target& t, const offer& o, workload& w, std::size_t depth, std::size_t window)
@@ -224,6 +225,7 @@ void driver::on_frames(conn& c) {
     }
     c.inflight -= echoes;
     c.window_echoes += echoes;
+    c.echoes += echoes;
     echoes_ += echoes;
     if (!e.empty()) {
       fail(c, e);
@@ -274,6 +276,12 @@ void driver::reset_window() {
 std::size_t driver::stalled() const {
   std::size_t n = 0;
   for (const auto& c : conns_) n += c->st == conn::state::open && c->window_echoes == 0;
+  return n;
+}
+
+std::size_t driver::unwarmed() const {
+  std::size_t n = 0;
+  for (const auto& c : conns_) n += c->st == conn::state::open && c->echoes == 0;
   return n;
 }
 

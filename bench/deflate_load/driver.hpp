@@ -54,6 +54,8 @@ class driver {
   const histogram& latency() const { return hist_; }
   // Connections with no echo in the window.
   std::size_t stalled() const;
+  // Open connections that have not had a single echo yet.
+  std::size_t unwarmed() const;
 
   std::size_t open_count() const { return open_; }
   std::size_t dead_count() const { return dead_; }
