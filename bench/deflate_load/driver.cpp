@@ -285,6 +285,18 @@ std::size_t driver::unwarmed() const {
   return n;
 }
 
+std::uint64_t driver::total_echoes() const {
+  std::uint64_t n = 0;
+  for (const auto& c : conns_) n += c->echoes;
+  return n;
+}
+
+std::uint64_t driver::in_flight() const {
+  std::uint64_t n = 0;
+  for (const auto& c : conns_) n += c->st == conn::state::open ? c->inflight : 0;
+  return n;
+}
+
 std::uint64_t driver::compressed_echoes() const {
   std::uint64_t n = 0;
   for (const auto& c : conns_) n += c->rx ? c->rx->compressed_echoes : 0;

@@ -56,6 +56,9 @@ class driver {
   std::size_t stalled() const;
   // Open connections that have not had a single echo yet.
   std::size_t unwarmed() const;
+  // Echoes since the connections opened, and messages sent that have not come back yet.
+  std::uint64_t total_echoes() const;
+  std::uint64_t in_flight() const;
 
   std::size_t open_count() const { return open_; }
   std::size_t dead_count() const { return dead_; }

@@ -31,15 +31,17 @@ constexpr const char* usage =
     "                    [--client-max-window-bits N|bare|none] [--server-max-window-bits N]\n"
     "                    [--client-no-context-takeover] [--server-no-context-takeover]\n"
     "                    [--no-deflate] [--level N] [--mem-level N] [--messages N] [--seed N]\n"
-    "                    [-W SETUP_WINDOW] [--memory N] ws://127.0.0.1:PORT/[PATH]\n"
+    "                    [-n COUNT] [-W SETUP_WINDOW] [--memory N] ws://127.0.0.1:PORT/[PATH]\n"
     "  -c 1, -p 1, -s 1024, -d 5, -w 1: connections, messages in flight per connection, message\n"
-    "  size (JSON chat text), measured and warm-up seconds. The offer defaults to Chromium's,\n"
+    "  size (JSON chat text), measured and warm-up seconds; -n: measure COUNT echoes instead of\n"
+    "  -d seconds (then stop sending). The offer defaults to Chromium's,\n"
     "  'permessage-deflate; client_max_window_bits'. --level/--mem-level: this client's own\n"
     "  compression (default 6 and 8). --memory N: server RSS per connection, idle and active\n"
     "  (needs --server-pid). Prints one JSON line.";
 
 struct options {
   std::size_t conns = 1, depth = 1, size = 1024, messages = 0, memory = 0, window = 256;
+  std::uint64_t count = 0;  // -n: measure this many echoes instead of -d seconds
   double duration = 5, warmup = 1;
   int server_pid = 0, level = 6, mem_level = 8;
   std::uint64_t seed = 17;
@@ -103,6 +105,8 @@ options parse(int argc, char** argv) {
       const double d = std::atof(v);
       if (!(d >= 0 && d < 3600)) bad(a + ": " + v + " is not a number of seconds");
       (a == "-d" ? o.duration : o.warmup) = d;
+    } else if (a == "-n") {
+      o.count = static_cast<std::uint64_t>(number(val(), 1, 1L << 40, "-n"));
     } else if (a == "-W") {
       o.window = static_cast<std::size_t>(number(val(), 1, 100000, "-W"));
     } else if (a == "--server-pid") {
@@ -189,10 +193,17 @@ int run_load(const options& o, workload& w) {
   const std::uint64_t compressed0 = d.compressed_echoes(), wire0 = d.received_wire_bytes();
   const std::uint64_t t0 = now_ns(), self0 = self_cpu_ns(), srv0 = process_cpu_ns(o.server_pid),
                       all0 = machine_busy_ns();
-  d.run(t0 + static_cast<std::uint64_t>(o.duration * 1e9));
+  if (o.count) {
+    d.run(t0 + 3'600'000'000'000ULL, o.count);  // -n: a fixed amount of work (instruction counts)
+  } else {
+    d.run(t0 + static_cast<std::uint64_t>(o.duration * 1e9));
+  }
   const std::uint64_t t1 = now_ns(), self1 = self_cpu_ns(), srv1 = process_cpu_ns(o.server_pid),
                       all1 = machine_busy_ns();
   d.stop_sending();
+  // What is in flight comes back (for a while), so that echoes_total is all the server did.
+  for (const std::uint64_t limit = now_ns() + 10'000'000'000ULL; d.in_flight() && now_ns() < limit;)
+    d.run(now_ns() + 50'000'000ULL);
   const double secs = static_cast<double>(t1 - t0) / 1e9;
   const auto pct = [&](std::uint64_t a, std::uint64_t b) {
     return 100.0 * static_cast<double>(b - a) / 1e9 / secs;
@@ -218,9 +229,10 @@ int run_load(const options& o, workload& w) {
     std::printf(",\"server_cpu_pct\":%.1f,\"server_rss_kb\":%llu", pct(srv0, srv1),
                 static_cast<unsigned long long>(rss_kib(o.server_pid)));
   std::printf(
-      ",\"other_cpu_pct\":%.1f,\"stalled_conns\":%zu,\"errors\":%zu,"
+      ",\"other_cpu_pct\":%.1f,\"stalled_conns\":%zu,\"echoes_total\":%llu,\"errors\":%zu,"
       "\"extensions\":\"%s\"}\n",
-      std::max(0.0, other), d.stalled(), d.dead_count(), json_escape(w.agreed.header).c_str());
+      std::max(0.0, other), d.stalled(), static_cast<unsigned long long>(d.total_echoes()),
+      d.dead_count(), json_escape(w.agreed.header).c_str());
   std::fflush(stdout);
   if (d.dead_count()) {
     std::fprintf(stderr, "deflate_load: %s\n", d.first_error().c_str());
