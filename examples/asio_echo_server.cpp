@@ -11,7 +11,8 @@
 // serves wss://. --verbose logs through the server's observer (examples/common/observer_log).
 //
 // usage: asio_echo_server [--host 127.0.0.1] [--port 0] [--threads 1]
-//                         [--tls-cert FILE --tls-key FILE] [--deflate] [--verbose]
+//                         [--tls-cert FILE --tls-key FILE] [--deflate] [--deflate-budget BYTES]
+//                         [--verbose]
 #include <signal.h>
 
 #include <cstdio>
@@ -38,17 +39,22 @@ struct options {
   std::string tls_key;
   bool verbose = false;
   bool deflate = false;
+  unsigned deflate_budget = 0;  // 0: the default budget
 };
 
 constexpr const char* usage =
     "usage: asio_echo_server [--host HOST] [--port PORT] [--threads N]\n"
-    "                        [--tls-cert FILE --tls-key FILE] [--deflate] [--verbose]\n"
+    "                        [--tls-cert FILE --tls-key FILE] [--deflate]\n"
+    "                        [--deflate-budget BYTES] [--verbose]\n"
     "  --host HOST       address to listen on (default 127.0.0.1)\n"
     "  --port PORT       0-65535; 0 picks a free one, printed as \"listening on HOST:PORT\"\n"
     "  --threads N       threads running the io_context (default 1)\n"
     "  --tls-cert FILE   PEM certificate chain: serve wss:// (needs --tls-key)\n"
     "  --tls-key FILE    PEM private key\n"
     "  --deflate         accept permessage-deflate (RFC 7692)\n"
+    "  --deflate-budget BYTES  the same, with BYTES of zlib state per connection\n"
+    "                    (config::deflate.memory_budget, default 131072; 308024 or more\n"
+    "                    gives windows 15 and memLevel 8, see docs/deflate.md)\n"
     "  --verbose         one line on stderr per session opened, per session ended\n"
     "                    (code, reason, duration, error) and per refused handshake\n"
     "                    (status, reason, peer)";
@@ -79,6 +85,7 @@ int main(int argc, char** argv) {
   cli.add_option("--tls-key", examples::read_text(opt.tls_key));
   cli.add_switch("--verbose", opt.verbose);
   cli.add_switch("--deflate", opt.deflate);
+  cli.add_option("--deflate-budget", examples::read_count(opt.deflate_budget, 1));
   if (const std::optional<int> status = cli.parse(argc, argv)) return *status;
   if (opt.tls_cert.empty() != opt.tls_key.empty()) {
     return cli.fail("--tls-cert and --tls-key go together");
@@ -92,7 +99,8 @@ int main(int argc, char** argv) {
   so.single_threaded = opt.server.threads == 1;  // no strand per connection
   so.config = wsx::asio::default_config();
   examples::apply_conformance_limits(so.config);
-  so.config.deflate.enabled = opt.deflate;
+  so.config.deflate.enabled = opt.deflate || opt.deflate_budget != 0;
+  if (opt.deflate_budget != 0) so.config.deflate.memory_budget = opt.deflate_budget;
   so.backpressure.action = wsx::backpressure::close_slow_consumer;
   if (!opt.tls_cert.empty()) {
     so.tls = load_tls(opt);

@@ -13,7 +13,8 @@
 // --verbose logs through the server's observer (examples/common/observer_log).
 //
 // usage: libevent_echo_server [--host 127.0.0.1] [--port 0] [--threads 1]
-//                             [--tls-cert FILE --tls-key FILE] [--deflate] [--verbose]
+//                             [--tls-cert FILE --tls-key FILE] [--deflate]
+//                             [--deflate-budget BYTES] [--verbose]
 #include <event2/event.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -36,7 +37,8 @@ namespace {
 constexpr const char* program = "libevent_echo_server";
 constexpr const char* usage =
     "usage: libevent_echo_server [--host HOST] [--port PORT] [--threads N]\n"
-    "                            [--tls-cert FILE --tls-key FILE] [--deflate] [--verbose]\n"
+    "                            [--tls-cert FILE --tls-key FILE] [--deflate]\n"
+    "                            [--deflate-budget BYTES] [--verbose]\n"
     "  --host HOST       address to listen on (default 127.0.0.1)\n"
     "  --port PORT       0-65535; 0 picks a free one, printed as \"listening on HOST:PORT\"\n"
     "  --threads N       1: the server is attached to this program's event_base (default);\n"
@@ -44,6 +46,9 @@ constexpr const char* usage =
     "  --tls-cert FILE   PEM certificate chain: serve wss:// (needs --tls-key)\n"
     "  --tls-key FILE    PEM private key\n"
     "  --deflate         accept permessage-deflate (RFC 7692)\n"
+    "  --deflate-budget BYTES  the same, with BYTES of zlib state per connection\n"
+    "                    (config::deflate.memory_budget, default 131072; 308024 or more\n"
+    "                    gives windows 15 and memLevel 8, see docs/deflate.md)\n"
     "  --verbose         one line on stderr per session opened, per session ended\n"
     "                    (code, reason, duration, error) and per refused handshake\n"
     "                    (status, reason, peer)";
@@ -58,6 +63,7 @@ struct options {
   std::string tls_cert;
   std::string tls_key;
   bool deflate = false;
+  unsigned deflate_budget = 0;  // 0: the default budget
   bool verbose = false;
 };
 
@@ -82,7 +88,8 @@ wsx::libevent::server_options echo_options(const options& opt, SSL_CTX* tls) {
   so.port = opt.port;
   so.config = wsx::libevent::default_config();
   examples::apply_conformance_limits(so.config);
-  so.config.deflate.enabled = opt.deflate;
+  so.config.deflate.enabled = opt.deflate || opt.deflate_budget != 0;
+  if (opt.deflate_budget != 0) so.config.deflate.memory_budget = opt.deflate_budget;
   so.backpressure.action = wsx::backpressure::close_slow_consumer;
   so.tls = tls;  // the server takes a reference of its own
   so.handlers.on_message = [](const wsx::session_ptr& s, wsx::message_kind kind,
@@ -176,6 +183,7 @@ int main(int argc, char** argv) {
   cli.add_option("--tls-cert", examples::read_text(opt.tls_cert));
   cli.add_option("--tls-key", examples::read_text(opt.tls_key));
   cli.add_switch("--deflate", opt.deflate);
+  cli.add_option("--deflate-budget", examples::read_count(opt.deflate_budget, 1));
   cli.add_switch("--verbose", opt.verbose);
   if (const std::optional<int> status = cli.parse(argc, argv)) return *status;
   if (opt.tls_cert.empty() != opt.tls_key.empty()) {

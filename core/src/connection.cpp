@@ -71,7 +71,10 @@ std::error_code connection::receive_in_place(std::span<std::byte> in, time_point
   return impl::as_error_code(m.sticky_);
 }
 
-void connection::release_input() { impl_->return_borrowed(); }
+void connection::release_input() {
+  impl_->return_borrowed();
+  impl_->release_message();  // the spans of pulled events are void from here on
+}
 
 void connection::receive_eof(time_point now) {
   auto& m = *impl_;
@@ -261,6 +264,7 @@ void connection::shrink_to_fit() noexcept {
   if (!m.act_) return;
   auto& a = *m.act_;
   if (m.deflate_ && !m.send_in_message_) m.deflate_->shrink();
+  m.release_message();
   if (m.stage_ == lifecycle::open && a.spent()) {
     m.act_.reset();  // between two messages: a fresh one carries on from here
     return;

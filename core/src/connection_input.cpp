@@ -3,10 +3,11 @@
 // Input is decoded lazily: process() runs until it has queued at least one event or used up the
 // input, and next_event() resumes it. So an event's spans (payloads unmasked in place in the
 // input buffer, or an assembled message) stay put until the next non-const call, without copying
-// every payload aside. While connecting, the opening handshake reads the head and returns an
-// outcome (an event to report or a refusal to queue) that apply() turns into events and a stage.
-// Auto replies (pong, close echo) are queued at the moment their frame is decoded, which is
-// before the event is seen. Nothing is decoded after the peer's close frame (RFC 6455 §5.5.1).
+// every payload aside; a delivered message's buffer then goes to a spare per thread, which the
+// next message on the thread takes. While connecting, the opening handshake reads the head and
+// returns an outcome (an event to report or a refusal to queue) that apply() turns into events and
+// a stage. Auto replies (pong, close echo) are queued at the moment their frame is decoded, which
+// is before the event is seen. Nothing is decoded after the peer's close frame (RFC 6455 §5.5.1).
 #include <algorithm>
 #include <string>
 #include <type_traits>
@@ -17,6 +18,33 @@
 #include "detail/connection_impl.hpp"
 
 namespace wsx {
+namespace {
+
+// One spare message buffer per thread, up to 1 MiB: what the last delivered message left.
+constexpr std::size_t spare_limit = std::size_t{1} << 20;
+
+std::vector<std::byte>& spare() noexcept {
+  thread_local std::vector<std::byte> buffer;
+  return buffer;
+}
+
+}  // namespace
+
+void connection::impl::release_message() noexcept {
+  if (!act_ || has_events()) return;
+  auto& a = *act_;
+  if (!a.assembled && !a.assembly.empty()) return;  // a message still being assembled
+  a.assembled = false;
+  a.assembly.clear();
+  std::vector<std::byte>& s = spare();
+  if (a.assembly.capacity() > s.capacity() && a.assembly.capacity() <= spare_limit)
+    s.swap(a.assembly);
+  std::vector<std::byte>().swap(a.assembly);
+}
+
+void connection::impl::reuse_spare(std::vector<std::byte>& buf) noexcept {
+  if (buf.capacity() == 0) buf.swap(spare());
+}
 
 void connection::impl::return_borrowed() {
   if (!act_ || !act_->input.lent()) return;
@@ -134,6 +162,7 @@ void connection::impl::on_data(const detail::frame_decoder::item& it) {
     return;
   }
   auto& a = act();
+  reuse_spare(a.assembly);
   a.assembly.insert(a.assembly.end(), it.payload.begin(), it.payload.end());
   if (it.last) {
     a.assembled = true;
@@ -149,6 +178,7 @@ void connection::impl::on_compressed(const detail::frame_decoder::item& it) {
   const bool chunks = cfg().delivery == delivery::chunks;
   std::vector<std::byte>& buf = chunks ? a.inflated : a.assembly;
   if (chunks) buf.clear();
+  if (!chunks) reuse_spare(buf);
   if (it.first) {
     a.inflated_size = 0;
     a.inflated_utf8.reset();

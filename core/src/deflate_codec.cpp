@@ -3,11 +3,11 @@
 // Sending: each piece of a message goes through deflate() with Z_SYNC_FLUSH, so it ends on a
 // byte boundary with an empty stored block; the last piece's 00 00 ff ff is cut off (§7.2.1).
 // Receiving: pieces go through inflate() and the tail is fed back after the last one (§7.2.2).
-// Inflated bytes count against the room the caller gives while they are produced: output grows
-// in steps that never exceed room + 1, so a small message that would inflate to gigabytes costs
-// no more than the limit. zlib allocates through zalloc/zfree here, which count its bytes. A
-// stream is opened on first use and reset after every message when that direction has no
-// context takeover; shrink() frees such a stream between messages.
+// zlib inflates into a 16 KiB chunk per thread, appended to the message once counted against the
+// caller's room: the message's buffer holds what it needs, never more than the limit, however
+// much a bomb would inflate to. zalloc/zfree count zlib's bytes. A stream is opened on first use,
+// reset after every message when its direction has no context takeover, and then freed by
+// shrink() between messages.
 #include "detail/deflate_codec.hpp"
 
 #include <zlib.h>
@@ -142,41 +142,38 @@ errc deflate_codec::inflate(bytes_view in, bool fin, std::vector<std::byte>& out
   if (!open_inflater()) return errc::compression_failed;
   inflating_ = true;
   z_stream& z = inf_->z;
+  std::vector<std::byte>& chunk = inflate_chunk();
   const std::size_t start = out.size();
-  std::size_t used = start;
   const auto run = [&](bytes_view data, bool is_tail) -> errc {
     // After a final block (BFINAL) only the tail we add may follow, in any piece.
     if (ended_) return data.empty() || is_tail ? errc{} : errc::bad_compressed_data;
     z.next_in = reinterpret_cast<Bytef*>(const_cast<std::byte*>(data.data()));
     z.avail_in = static_cast<uInt>(data.size());
     for (;;) {
-      if (used - start > room) return errc::inflated_too_large;
-      if (used == out.size()) {
-        // Grow by about what this input could give, never past room + 1 for this message.
-        const std::size_t step = std::clamp<std::size_t>(data.size() * 4, 4096, 1 << 20);
-        const std::size_t grow = std::min(step, room + 1 - (used - start));
-        if (out.capacity() < used + grow)
-          out.reserve(std::min(std::max(out.capacity() * 2, used + grow), start + room + 1));
-        out.resize(used + grow);
-      }
-      z.next_out = reinterpret_cast<Bytef*>(out.data() + used);
-      z.avail_out = static_cast<uInt>(out.size() - used);
+      z.next_out = reinterpret_cast<Bytef*>(chunk.data());
+      z.avail_out = static_cast<uInt>(chunk.size());
       const int r = ::inflate(&z, Z_SYNC_FLUSH);
-      used = out.size() - z.avail_out;
       if (r == Z_MEM_ERROR) return errc::compression_failed;
+      if (r != Z_OK && r != Z_BUF_ERROR && r != Z_STREAM_END) return errc::bad_compressed_data;
+      const std::size_t got = chunk.size() - z.avail_out;
+      if (out.size() - start + got > room) return errc::inflated_too_large;
+      if (got != 0) {
+        // Exactly what the message needs when it comes in one chunk, doubling after that, never
+        // past the room: the buffer holds no spare bytes for the connection to keep.
+        if (out.capacity() < out.size() + got)
+          out.reserve(std::min(std::max(out.capacity() * 2, out.size() + got), start + room));
+        out.insert(out.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(got));
+      }
       if (r == Z_STREAM_END) {
         ended_ = true;
-        if (z.avail_in != 0 && !is_tail) return errc::bad_compressed_data;
-        return used - start > room ? errc::inflated_too_large : errc{};
+        return z.avail_in != 0 && !is_tail ? errc::bad_compressed_data : errc{};
       }
-      if (r != Z_OK && r != Z_BUF_ERROR) return errc::bad_compressed_data;
-      if (z.avail_in == 0 && z.avail_out != 0) return errc{};
-      if (r == Z_BUF_ERROR && z.avail_out != 0) return errc{};
+      if (z.avail_out != 0) return errc{};  // all input taken and all its output given
     }
   };
   errc e = run(in, false);
   if (e == errc{} && fin) e = run({tail, 4}, true);
-  out.resize(e == errc{} ? used : start);
+  if (e != errc{}) out.resize(start);
   if (e != errc{} || !fin) return e;
   inflating_ = false;
   if (reset_inflater_) {
@@ -196,6 +193,11 @@ errc deflate_codec::inflate(bytes_view in, bool fin, std::vector<std::byte>& out
 std::vector<std::byte>& compression_scratch() noexcept {
   thread_local std::vector<std::byte> scratch;
   return scratch;
+}
+
+std::vector<std::byte>& inflate_chunk() {
+  thread_local std::vector<std::byte> chunk(16 * 1024);
+  return chunk;
 }
 
 void deflate_codec::shrink() noexcept {

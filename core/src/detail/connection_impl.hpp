@@ -137,6 +137,12 @@ struct connection::impl {
   // Ends a receive_in_place(): what the caller's buffer holds that the connection still needs
   // is copied, and events not pulled yet are moved along with it.
   void return_borrowed();
+  // Once a delivered message's event has been pulled, its buffer (an assembled or inflated
+  // message) goes to the thread's spare, and the next message on this thread takes it back
+  // (reuse_spare): buffers move between connections instead of every connection keeping its
+  // last message. A message still being assembled keeps its buffer.
+  void release_message() noexcept;
+  void reuse_spare(std::vector<std::byte>& buf) noexcept;
   // Decodes until at least one event is queued or the input is used up.
   void process(time_point now);
   bool process_handshake(time_point now);

@@ -40,7 +40,8 @@ class deflate_codec {
 
   // Inflates `in`, the next piece of a compressed message, appending to `out`; `fin` ends the
   // message (the tail is put back, §7.2.2). At most `room` bytes are appended: one more is
-  // errc::inflated_too_large, and no more than room + 1 bytes are ever allocated for it.
+  // errc::inflated_too_large, and `out` never reserves more than room bytes for them (zlib
+  // writes into inflate_chunk() first, so `out` grows to what the message holds, not to a guess).
   // errc::bad_compressed_data for input zlib rejects, errc::compression_failed when it cannot
   // allocate. After an error the codec must not be used again.
   errc inflate(bytes_view in, bool fin, std::vector<std::byte>& out, std::size_t room);
@@ -73,5 +74,8 @@ class deflate_codec {
 // A buffer for compress()'s output, one per thread: a connection frames what it compressed at
 // once, so the buffer is never needed by two connections at the same time.
 std::vector<std::byte>& compression_scratch() noexcept;
+// inflate()'s output buffer, 16 KiB, one per thread: its bytes are appended to the message before
+// inflate() returns.
+std::vector<std::byte>& inflate_chunk();
 
 }  // namespace wsx::detail
